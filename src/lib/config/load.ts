@@ -1,0 +1,278 @@
+/**
+ * Loading the configuration: YAML file → `*_file` secrets → environment overrides → defaults →
+ * validation. Precedence (DESIGN §5): flags > environment > file > defaults; flags are applied by
+ * the command after loading.
+ */
+import {Ajv, type ErrorObject} from 'ajv'
+import {load as parseYaml, YAMLException} from 'js-yaml'
+import {readFileSync} from 'node:fs'
+import {dirname, isAbsolute, resolve} from 'node:path'
+
+import {ConfigError} from '../errors.js'
+import {normaliseLevel} from '../output/logger.js'
+import {registerSecret} from '../output/redact.js'
+import {type Config, configSchema, DEFAULT_CONFIG_PATH, SECRET_KEYS, SECTIONS} from './schema.js'
+
+export const ENV_PREFIX = 'CONCERTIM_OS_'
+/** Environment variables of the prefix that are not config keys. */
+const NOT_KEYS = new Set(['CONFIG', 'CONTENT_TYPE', 'DEBUG', 'LOG_FORMAT'])
+
+export interface LoadOptions {
+  /** Environment to read overrides from (default process.env). */
+  env?: NodeJS.ProcessEnv
+  /** Path given by `--config`; else CONCERTIM_OS_CONFIG; else the default path. */
+  path?: string
+}
+
+export interface LoadedConfig {
+  config: Config
+  /** Where it came from. */
+  path: string
+  /** Problems that do not stop the run (unknown keys, deprecated spellings). */
+  warnings: string[]
+}
+
+const ajv = new Ajv({allErrors: true, coerceTypes: true, strict: false, useDefaults: true})
+const validate = ajv.compile(configSchema)
+
+/** Where the config file is looked for, and whether the user named it. */
+export function configPath(opts: LoadOptions = {}): {explicit: boolean; path: string} {
+  const env = opts.env ?? process.env
+  if (opts.path) return {explicit: true, path: opts.path}
+  if (env.CONCERTIM_OS_CONFIG) return {explicit: true, path: env.CONCERTIM_OS_CONFIG}
+  return {explicit: false, path: DEFAULT_CONFIG_PATH}
+}
+
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const env = opts.env ?? process.env
+  const {explicit, path} = configPath(opts)
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable by this user' : (error as Error).message
+    throw new ConfigError(
+      '',
+      `the configuration file ${path} ${why}${explicit ? '' : ' (the default location)'}; give one with --config FILE or CONCERTIM_OS_CONFIG`,
+      'concertim-os doctor --config ./config.yaml   (a documented sample is etc/config.sample.yaml)',
+    )
+  }
+  return parseConfig(text, {env, path})
+}
+
+/** Parse and validate config text (exported for tests and `sim --write-config` round trips). */
+export function parseConfig(text: string, opts: {env?: NodeJS.ProcessEnv; path?: string} = {}): LoadedConfig {
+  const env = opts.env ?? process.env
+  const path = opts.path ?? '<inline>'
+  let raw: unknown
+  try {
+    raw = parseYaml(text, {filename: path})
+  } catch (error) {
+    if (error instanceof YAMLException) {
+      const line = error.mark ? ` at line ${error.mark.line + 1}, column ${error.mark.column + 1}` : ''
+      throw new ConfigError('', `${path} is not valid YAML${line}: ${error.reason}`, 'key: value   (indent nested keys with spaces, not tabs)')
+    }
+    throw error
+  }
+  if (raw === null || raw === undefined) raw = {}
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError('', `${path} must hold a mapping of keys (it holds a ${Array.isArray(raw) ? 'list' : typeof raw})`, 'openstack:\n    auth_url: https://keystone.example.com:5000/v3')
+  }
+  const doc = raw as Record<string, unknown>
+  const warnings: string[] = []
+  applyEnvironment(doc, env, warnings)
+  readSecretFiles(doc, dirname(path))
+  normaliseOriginalValues(doc)
+  if (!validate(doc)) throw configErrorFrom(validate.errors ?? [])
+  const config = doc as unknown as Config
+  checkCrossKeys(config)
+  warnings.push(...unknownKeyWarnings(doc))
+  for (const [section, keys] of Object.entries(SECRET_KEYS)) {
+    const s = doc[section] as Record<string, unknown> | undefined
+    for (const k of keys) registerSecret(s?.[k])
+  }
+  return {config, path, warnings}
+}
+
+/** `CONCERTIM_OS_<SECTION>_<KEY>` sets `section.key`; `CONCERTIM_OS_<KEY>` a top-level key. */
+function applyEnvironment(doc: Record<string, unknown>, env: NodeJS.ProcessEnv, warnings: string[]): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue
+    const rest = name.slice(ENV_PREFIX.length)
+    if (NOT_KEYS.has(rest)) continue
+    const lower = rest.toLowerCase()
+    const section = SECTIONS.find((s) => lower.startsWith(`${s}_`))
+    if (section) {
+      const key = lower.slice(section.length + 1)
+      const target = (doc[section] ??= {}) as Record<string, unknown>
+      if (typeof target !== 'object') {
+        warnings.push(`${name} ignored: '${section}' in the file is not a mapping`)
+        continue
+      }
+      target[key] = value
+    } else {
+      doc[lower] = value
+    }
+  }
+}
+
+/** For every secret key `k`, a `k_file` sibling names a file holding its value (trailing newline dropped). */
+function readSecretFiles(doc: Record<string, unknown>, baseDir: string): void {
+  const credentialsDir = process.env.CREDENTIALS_DIRECTORY
+  for (const [section, keys] of Object.entries(SECRET_KEYS)) {
+    const s = doc[section]
+    if (s === null || typeof s !== 'object') continue
+    const sec = s as Record<string, unknown>
+    for (const key of keys) {
+      const fileKey = `${key}_file`
+      const file = sec[fileKey]
+      if (file === undefined || file === null || file === '') continue
+      if (typeof file !== 'string') throw new ConfigError(`${section}.${fileKey}`, 'must be a file path', `${fileKey}: /etc/concertim-openstack-service/${key}`)
+      // A relative path is looked up in systemd's credentials directory (LoadCredential=), else next to the config file.
+      const full = isAbsolute(file) ? file : resolve(credentialsDir ?? baseDir, file)
+      try {
+        sec[key] = readFileSync(full, 'utf8').replace(/\r?\n$/, '')
+      } catch (error) {
+        throw new ConfigError(`${section}.${fileKey}`, `cannot read ${full}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, `${fileKey}: /etc/concertim-openstack-service/${key}  (readable by this user, mode 0600)`)
+      }
+    }
+  }
+}
+
+/** Values the original service accepted that our schema spells differently. */
+function normaliseOriginalValues(doc: Record<string, unknown>): void {
+  // The original wrote log levels in Python's upper case (DEBUG, WARNING, CRITICAL).
+  if (typeof doc.log_level === 'string') {
+    const level = normaliseLevel(doc.log_level)
+    if (level) doc.log_level = level
+  }
+}
+
+function checkCrossKeys(config: Config): void {
+  const os = config.openstack
+  const password = os.password ?? os.admin_user_password
+  if (!password) {
+    throw new ConfigError('openstack.password', 'is missing: Keystone needs a password (or password_file, or CONCERTIM_OS_OPENSTACK_PASSWORD)', 'password_file: /etc/concertim-openstack-service/openstack.password')
+  }
+  const hasUser = Boolean(os.user_id ?? os.admin_user_id ?? os.username ?? os.admin_username)
+  if (!hasUser) throw new ConfigError('openstack.username', 'is missing: give username (with user_domain_name) or user_id', 'username: admin')
+  const hasProject = Boolean(os.project_id ?? os.admin_project_id ?? os.admin_tenant_id ?? os.project_name ?? os.admin_project_name ?? os.admin_tenant_name)
+  if (!hasProject) throw new ConfigError('openstack.project_id', 'is missing: the token must be scoped to a project; give project_id, or project_name with project_domain_name', 'project_name: admin')
+  if (!normaliseLevel(config.log_level)) {
+    throw new ConfigError('log_level', `'${config.log_level}' is not a log level (trace, debug, info, warn, error, fatal, silent)`, 'log_level: info')
+  }
+  if (config.message_queue === 'rmq' && config.rmq === undefined) {
+    throw new ConfigError('rmq', "is missing, but message_queue is 'rmq'", 'rmq:\n    rmq_address: rabbitmq.example.com')
+  }
+  if (config.billing_platform === 'killbill' && config.killbill === undefined) {
+    throw new ConfigError('killbill', "is missing, but billing_platform is 'killbill'", 'killbill:\n    api_host: http://killbill.example.com:8080')
+  }
+  if (config.store.type === 'redis' && !config.store.url) {
+    throw new ConfigError('store.url', 'is required when store.type is redis', 'url: redis://127.0.0.1:6379/0')
+  }
+}
+
+function configErrorFrom(errors: ErrorObject[]): ConfigError {
+  const problems = errors
+    .filter((e) => e.keyword !== 'if')
+    .map((e) => {
+      const path = keyPath(e)
+      return {example: exampleFor(path), path, problem: describe(e)}
+    })
+  const first = problems[0]
+  const more = problems.slice(1).map((p) => `\n  also: configuration key '${p.path}': ${p.problem}`).join('')
+  return new ConfigError(first.path, `${first.problem}${more}`, first.example)
+}
+
+function keyPath(e: ErrorObject): string {
+  const base = e.instancePath.replace(/^\//, '').replaceAll('/', '.')
+  if (e.keyword === 'required') {
+    const missing = (e.params as {missingProperty: string}).missingProperty
+    return base ? `${base}.${missing}` : missing
+  }
+  return base
+}
+
+function describe(e: ErrorObject): string {
+  switch (e.keyword) {
+    case 'enum': {
+      return `must be one of ${((e.params as {allowedValues: unknown[]}).allowedValues).map((v) => JSON.stringify(v)).join(', ')}`
+    }
+    case 'maximum':
+    case 'minimum': {
+      return `${e.message ?? 'is out of range'}`
+    }
+    case 'pattern': {
+      return /\^https\?/.test((e.params as {pattern: string}).pattern) ? 'must be a URL starting with http:// or https://' : `must match ${(e.params as {pattern: string}).pattern}`
+    }
+    case 'required': {
+      return 'is missing'
+    }
+    case 'type': {
+      return `must be ${(e.params as {type: string}).type === 'object' ? 'a mapping of keys' : `a${/^[aeiou]/.test(String((e.params as {type: string}).type)) ? 'n' : ''} ${(e.params as {type: string}).type}`}`
+    }
+    default: {
+      return e.message ?? 'is invalid'
+    }
+  }
+}
+
+function exampleFor(path: string): string | undefined {
+  let node: Record<string, unknown> | undefined = configSchema as Record<string, unknown>
+  const parts = path.split('.').filter(Boolean)
+  for (const part of parts) {
+    const props = node?.properties as Record<string, Record<string, unknown>> | undefined
+    node = props?.[part]
+  }
+  const examples = node?.examples as unknown[] | undefined
+  if (!examples || examples.length === 0) return undefined
+  const key = parts.at(-1) ?? ''
+  const value = examples[0]
+  return `${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`
+}
+
+const KNOWN_TOP = new Set([...Object.keys(configSchema.properties as object)])
+
+function unknownKeyWarnings(doc: Record<string, unknown>): string[] {
+  const out: string[] = []
+  for (const key of Object.keys(doc)) {
+    if (!KNOWN_TOP.has(key)) out.push(`unknown configuration key '${key}' is ignored${suggest(key, [...KNOWN_TOP])}`)
+  }
+  for (const section of ['concertim', 'openstack', 'rmq', 'killbill'] as const) {
+    const s = doc[section]
+    if (s === null || typeof s !== 'object') continue
+    const known = Object.keys(((configSchema.properties as Record<string, {properties: object}>)[section]).properties)
+    for (const key of Object.keys(s)) {
+      if (!known.includes(key)) out.push(`unknown configuration key '${section}.${key}' is ignored${suggest(key, known)}`)
+    }
+  }
+  return out
+}
+
+function suggest(key: string, known: string[]): string {
+  let best: string | undefined
+  let bestD = 3
+  for (const k of known) {
+    const d = distance(key, k)
+    if (d < bestD) {
+      best = k
+      bestD = d
+    }
+  }
+  return best ? ` (did you mean '${best}'?)` : ''
+}
+
+function distance(a: string, b: string): number {
+  const dp = Array.from({length: b.length + 1}, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0]
+    dp[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j]
+      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
+      prev = tmp
+    }
+  }
+  return dp[b.length]
+}

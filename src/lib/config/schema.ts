@@ -1,0 +1,256 @@
+/**
+ * The configuration schema (JSON Schema, validated with Ajv at start-up). It keeps every key of the
+ * original service's config.yaml (reference/original-service.md §9) and adds new ones. Each property
+ * carries its default and an example; `etc/config.sample.yaml` documents the same keys.
+ */
+import type {SchemaObject} from 'ajv'
+
+export interface OpenStackSection {
+  /** Keystone v3 URL, e.g. https://keystone.example:5000/v3 (a URL without /v3 gets it appended). */
+  auth_url: string
+  admin_project_id?: string
+  admin_project_name?: string
+  admin_tenant_id?: string
+  admin_tenant_name?: string
+  admin_user_id?: string
+  admin_user_password?: string
+  admin_user_password_file?: string
+  admin_username?: string
+  ca_file?: string
+  endpoint_overrides: Record<string, string>
+  insecure: boolean
+  interface: 'admin' | 'internal' | 'public'
+  password?: string
+  password_file?: string
+  project_domain_id?: string
+  project_domain_name?: string
+  project_id?: string
+  project_name?: string
+  region_name?: string
+  user_domain_id?: string
+  user_domain_name?: string
+  user_id?: string
+  username?: string
+}
+
+export interface ConcertimSection {
+  ca_file?: string
+  concertim_password: string
+  concertim_password_file?: string
+  concertim_url: string
+  concertim_username: string
+  default_rack_height: number
+  insecure: boolean
+  /** Metric reporting daemon base URL; default `<concertim_url>/mrd` (through Concertim's proxy). */
+  mrd_url?: string
+}
+
+export interface RmqSection {
+  ca_file?: string
+  insecure: boolean
+  rmq_address: string
+  rmq_password?: string
+  rmq_password_file?: string
+  rmq_path: string
+  rmq_port: number
+  rmq_username: string
+  tls: boolean
+}
+
+export interface KillBillSection {
+  api_host: string
+  apikey?: string
+  apisecret?: string
+  apisecret_file?: string
+  ca_file?: string
+  credit_threshold: number
+  insecure: boolean
+  password?: string
+  password_file?: string
+  plan_name: string
+  username?: string
+}
+
+export interface HttpSection {
+  deadline_ms: number
+  max_in_flight_per_host: number
+  max_retry_delay_ms: number
+  retries: number
+  retry_base_ms: number
+  timeout_ms: number
+}
+
+export interface StoreSection {
+  key_prefix: string
+  path: string
+  type: 'file' | 'redis'
+  url?: string
+}
+
+export interface Config {
+  billing_platform?: 'killbill'
+  cloud_type: 'openstack'
+  concertim: ConcertimSection
+  http: HttpSection
+  killbill?: KillBillSection
+  /** Directory of the lock files that stop overlapping runs of one command. */
+  lock_dir: string
+  log_level: string
+  message_queue?: 'rmq'
+  openstack: OpenStackSection
+  rmq?: RmqSection
+  /** Documented by the original service but never read by it; accepted and ignored. */
+  sleep_timer?: number | string
+  store: StoreSection
+}
+
+export const DEFAULT_STATE_DIR = '/var/lib/concertim-openstack-service'
+export const DEFAULT_CONFIG_PATH = '/etc/concertim-openstack-service/config.yaml'
+
+const str = (examples: string[], extra: Record<string, unknown> = {}) => ({examples, type: 'string', ...extra}) as const
+const optStr = (examples: string[], extra: Record<string, unknown> = {}) => ({...str(examples, extra), nullable: true}) as const
+const bool = (dflt: boolean) => ({default: dflt, type: 'boolean'}) as const
+const int = (dflt: number, minimum: number, examples: number[], maximum?: number) =>
+  ({default: dflt, examples, minimum, type: 'integer', ...(maximum === undefined ? {} : {maximum})}) as const
+
+export const configSchema: SchemaObject = {
+  additionalProperties: true,
+  properties: {
+    billing_platform: {enum: ['killbill'], examples: ['killbill'], nullable: true, type: 'string'},
+    cloud_type: {default: 'openstack', enum: ['openstack'], examples: ['openstack'], type: 'string'},
+    concertim: {
+      additionalProperties: true,
+      properties: {
+        ca_file: optStr(['/etc/ssl/certs/concertim.pem']),
+        concertim_password: str(['s3cret'], {minLength: 1}),
+        concertim_password_file: optStr(['/etc/concertim-openstack-service/concertim.password']),
+        concertim_url: str(['https://concertim.example.com:7443'], {pattern: '^https?://'}),
+        concertim_username: str(['admin'], {minLength: 1}),
+        default_rack_height: int(42, 1, [42], 72),
+        insecure: bool(false),
+        mrd_url: optStr(['https://concertim.example.com:7443/mrd'], {pattern: '^https?://'}),
+      },
+      required: ['concertim_url', 'concertim_username', 'concertim_password'],
+      type: 'object',
+    },
+    http: {
+      additionalProperties: false,
+      default: {},
+      properties: {
+        deadline_ms: int(120_000, 1, [120_000]),
+        max_in_flight_per_host: int(16, 1, [16], 1024),
+        max_retry_delay_ms: int(30_000, 0, [30_000]),
+        retries: int(4, 0, [4], 20),
+        retry_base_ms: int(250, 0, [250]),
+        timeout_ms: int(30_000, 1, [30_000]),
+      },
+      required: [],
+      type: 'object',
+    },
+    killbill: {
+      additionalProperties: true,
+      nullable: true,
+      properties: {
+        api_host: str(['http://killbill.example.com:8080'], {pattern: '^https?://'}),
+        apikey: optStr(['concertim']),
+        apisecret: optStr(['s3cret']),
+        apisecret_file: optStr(['/etc/concertim-openstack-service/killbill.apisecret']),
+        ca_file: optStr(['/etc/ssl/certs/killbill.pem']),
+        credit_threshold: {default: 25, examples: [25], type: 'number'},
+        insecure: bool(false),
+        password: optStr(['password']),
+        password_file: optStr(['/etc/concertim-openstack-service/killbill.password']),
+        plan_name: {default: 'openstack-standard-monthly', examples: ['openstack-standard-monthly'], type: 'string'},
+        username: optStr(['admin']),
+      },
+      required: ['api_host'],
+      type: 'object',
+    },
+    lock_dir: {default: DEFAULT_STATE_DIR, examples: [DEFAULT_STATE_DIR], minLength: 1, type: 'string'},
+    log_level: {default: 'info', examples: ['info'], type: 'string'},
+    message_queue: {enum: ['rmq'], examples: ['rmq'], nullable: true, type: 'string'},
+    openstack: {
+      additionalProperties: true,
+      properties: {
+        admin_project_id: optStr(['4f2b…']),
+        admin_project_name: optStr(['admin']),
+        admin_tenant_id: optStr(['4f2b…']),
+        admin_tenant_name: optStr(['admin']),
+        admin_user_id: optStr(['9a1c…']),
+        admin_user_password: optStr(['s3cret']),
+        admin_user_password_file: optStr(['/etc/concertim-openstack-service/openstack.password']),
+        admin_username: optStr(['admin']),
+        auth_url: str(['https://keystone.example.com:5000/v3'], {pattern: '^https?://'}),
+        ca_file: optStr(['/etc/ssl/certs/openstack-ca.pem']),
+        endpoint_overrides: {
+          additionalProperties: {pattern: '^https?://', type: 'string'},
+          default: {},
+          examples: [{compute: 'https://nova.example.com:8774/v2.1'}],
+          required: [],
+          type: 'object',
+        },
+        insecure: bool(false),
+        interface: {default: 'public', enum: ['public', 'internal', 'admin'], examples: ['public'], type: 'string'},
+        password: optStr(['s3cret']),
+        password_file: optStr(['/etc/concertim-openstack-service/openstack.password']),
+        project_domain_id: optStr(['default']),
+        project_domain_name: optStr(['Default']),
+        project_id: optStr(['4f2b…']),
+        project_name: optStr(['admin']),
+        region_name: optStr(['RegionOne']),
+        user_domain_id: optStr(['default']),
+        user_domain_name: optStr(['Default']),
+        user_id: optStr(['9a1c…']),
+        username: optStr(['admin']),
+      },
+      required: ['auth_url'],
+      type: 'object',
+    },
+    rmq: {
+      additionalProperties: true,
+      nullable: true,
+      properties: {
+        ca_file: optStr(['/etc/ssl/certs/rabbitmq-ca.pem']),
+        insecure: bool(false),
+        rmq_address: {default: '', examples: ['rabbitmq.example.com'], type: 'string'},
+        rmq_password: optStr(['s3cret']),
+        rmq_password_file: optStr(['/etc/concertim-openstack-service/rmq.password']),
+        rmq_path: {default: '/', examples: ['/'], type: 'string'},
+        rmq_port: int(5672, 1, [5672], 65_535),
+        rmq_username: {default: 'openstack', examples: ['openstack'], type: 'string'},
+        tls: bool(false),
+      },
+      required: [],
+      type: 'object',
+    },
+    sleep_timer: {type: ['number', 'string', 'null']},
+    store: {
+      additionalProperties: false,
+      default: {},
+      properties: {
+        key_prefix: {default: 'concertim-os:', examples: ['concertim-os:'], type: 'string'},
+        path: {default: `${DEFAULT_STATE_DIR}/view.json`, examples: [`${DEFAULT_STATE_DIR}/view.json`], minLength: 1, type: 'string'},
+        type: {default: 'file', enum: ['file', 'redis'], examples: ['file'], type: 'string'},
+        url: optStr(['redis://127.0.0.1:6379/0'], {pattern: '^rediss?://'}),
+      },
+      required: [],
+      type: 'object',
+    },
+  },
+  required: ['openstack', 'concertim'],
+  type: 'object',
+}
+
+/** Sections whose keys may be overridden from the environment (`CONCERTIM_OS_<SECTION>_<KEY>`). */
+export const SECTIONS = ['openstack', 'concertim', 'rmq', 'killbill', 'http', 'store'] as const
+
+/**
+ * Secret keys and where they may also come from: a `<key>_file` sibling (read at start-up) or the
+ * environment (the usual override). Their values are registered for redaction.
+ */
+export const SECRET_KEYS: Record<string, string[]> = {
+  concertim: ['concertim_password'],
+  killbill: ['password', 'apisecret', 'apikey'],
+  openstack: ['password', 'admin_user_password'],
+  rmq: ['rmq_password'],
+}

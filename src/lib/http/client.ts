@@ -1,0 +1,358 @@
+/**
+ * The one HTTP layer (DESIGN §2): every client of every outside system goes through `HttpClient`.
+ *
+ * - keep-alive agents, TLS verification on unless `insecure`, an extra CA from `ca_file`;
+ * - a per-attempt timeout and a total deadline covering every retry;
+ * - retries with exponential backoff honouring `Retry-After`: idempotent methods on 429/502/503/504,
+ *   timeouts and network errors; a POST/PATCH only when the caller says the server makes it safe
+ *   (`idempotent: true`), or when the request provably never reached the server (connection
+ *   refused, 429);
+ * - a bounded number of requests in flight per host (shared by every client of that host);
+ * - call accounting into a `CallLedger`;
+ * - a dry-run guard that refuses every mutating request not marked read-only;
+ * - redaction of URLs, headers and bodies in logs and errors.
+ */
+import axios, {type AxiosError, type AxiosAdapter, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse, getAdapter} from 'axios'
+import axiosRetry, {isNetworkError} from 'axios-retry'
+import {readFileSync} from 'node:fs'
+import http from 'node:http'
+import https from 'node:https'
+import {rootCertificates} from 'node:tls'
+import pLimit, {type LimitFunction} from 'p-limit'
+
+import {ConfigError} from '../errors.js'
+import {type Logger, silentLogger} from '../output/logger.js'
+import {redact} from '../output/redact.js'
+import {CallLedger, isWriteMethod} from './calls.js'
+import {HttpError, redactUrl, serverMessageOf} from './errors.js'
+
+export interface TlsOptions {
+  /** PEM file with extra CA certificates to trust. */
+  caFile?: string
+  /** Skip certificate verification. Off unless the configuration says so explicitly. */
+  insecure?: boolean
+}
+
+export interface HttpSettings {
+  /** Total time for one request including every retry, ms. */
+  deadlineMs: number
+  /** Requests in flight at once per host. */
+  maxInFlightPerHost: number
+  /** Most delay between two attempts, ms (a longer Retry-After fails the request instead). */
+  maxRetryDelayMs: number
+  /** Retries after the first attempt. */
+  retries: number
+  /** First backoff delay, ms; doubled each retry, plus jitter. */
+  retryBaseMs: number
+  /** Time for one attempt, ms. */
+  timeoutMs: number
+}
+
+export const DEFAULT_HTTP_SETTINGS: HttpSettings = {
+  deadlineMs: 120_000,
+  maxInFlightPerHost: 16,
+  maxRetryDelayMs: 30_000,
+  retries: 4,
+  retryBaseMs: 250,
+  timeoutMs: 30_000,
+}
+
+export interface HttpClientOptions {
+  /** Base URL that relative request paths are resolved against. */
+  baseURL?: string
+  /** Refuse every mutating request that is not marked read-only. */
+  dryRun?: boolean
+  headers?: Record<string, string>
+  ledger?: CallLedger
+  logger?: Logger
+  settings?: Partial<HttpSettings>
+  /** Name of the outside system, for accounting, logs and errors: `keystone`, `nova`, `concertim`… */
+  system: string
+  tls?: TlsOptions
+}
+
+export interface RequestOptions {
+  body?: unknown
+  headers?: Record<string, string>
+  /** A POST/PATCH that the server makes safe to repeat (e.g. Keystone auth, a search, a usage with a tracking id). */
+  idempotent?: boolean
+  method?: 'DELETE' | 'GET' | 'HEAD' | 'PATCH' | 'POST' | 'PUT'
+  params?: Record<string, boolean | number | string | string[] | undefined>
+  /** A POST that only reads (Keystone auth, Gnocchi search, dry-run invoice): allowed under dry-run, not a write. */
+  readOnly?: boolean
+  responseType?: 'json' | 'text'
+  /** Statuses that are answers, not errors (besides 2xx), e.g. [404] for an existence check. */
+  accept?: number[]
+  timeoutMs?: number
+  /** Absolute URL, or a path relative to the client's base URL. */
+  url: string
+}
+
+export interface HttpResponse<T> {
+  data: T
+  headers: Record<string, string>
+  status: number
+  url: string
+}
+
+interface Meta {
+  readOnly: boolean
+  retryUnsafe: boolean
+}
+
+const RETRY_STATUSES = new Set([429, 502, 503, 504])
+/** Errors that prove the request never reached the server, so any method may be repeated. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
+
+const hostLimits = new Map<string, LimitFunction>()
+
+function limiterFor(host: string, n: number): LimitFunction {
+  const key = `${host}#${n}`
+  let limit = hostLimits.get(key)
+  if (limit === undefined) {
+    limit = pLimit(n)
+    hostLimits.set(key, limit)
+  }
+  return limit
+}
+
+/** Requests in flight and queued for one host (tests and diagnostics). */
+export function hostQueue(baseUrl: string): {active: number; pending: number} {
+  const host = new URL(baseUrl).host
+  let active = 0
+  let pending = 0
+  for (const [key, limit] of hostLimits) {
+    if (key.startsWith(`${host}#`)) {
+      active += limit.activeCount
+      pending += limit.pendingCount
+    }
+  }
+  return {active, pending}
+}
+
+const agentCache = new Map<string, {http: http.Agent; https: https.Agent}>()
+
+function agentsFor(tls: TlsOptions | undefined, maxSockets: number): {http: http.Agent; https: https.Agent} {
+  const key = `${tls?.caFile ?? ''}|${tls?.insecure === true}|${maxSockets}`
+  let agents = agentCache.get(key)
+  if (agents === undefined) {
+    let ca: string | undefined
+    if (tls?.caFile) {
+      try {
+        ca = readFileSync(tls.caFile, 'utf8')
+      } catch (error) {
+        throw new ConfigError('ca_file', `cannot read CA file ${tls.caFile}: ${(error as Error).message}`, 'ca_file: /etc/ssl/certs/my-cloud-ca.pem')
+      }
+    }
+    agents = {
+      http: new http.Agent({keepAlive: true, maxSockets}),
+      https: new https.Agent({
+        // An extra CA is added to Node's bundled roots, not put in their place.
+        ca: ca === undefined ? undefined : [...rootCertificates, ca],
+        keepAlive: true,
+        maxSockets,
+        rejectUnauthorized: tls?.insecure !== true,
+      }),
+    }
+    agentCache.set(key, agents)
+  }
+  return agents
+}
+
+export class HttpClient {
+  readonly ledger: CallLedger
+  readonly settings: HttpSettings
+  readonly system: string
+  private readonly axios: AxiosInstance
+  private readonly dryRun: boolean
+  private readonly logger: Logger
+
+  constructor(readonly options: HttpClientOptions) {
+    this.system = options.system
+    this.settings = {...DEFAULT_HTTP_SETTINGS, ...options.settings}
+    this.ledger = options.ledger ?? new CallLedger()
+    this.logger = options.logger ?? silentLogger
+    this.dryRun = options.dryRun === true
+    const agents = agentsFor(options.tls, this.settings.maxInFlightPerHost)
+    const base = getAdapter(axios.defaults.adapter)
+    this.axios = axios.create({
+      adapter: this.adapter(base),
+      baseURL: options.baseURL,
+      headers: {Accept: 'application/json', 'User-Agent': 'concertim-os', ...options.headers},
+      httpAgent: agents.http,
+      httpsAgent: agents.https,
+      maxRedirects: 5,
+      proxy: false,
+      transitional: {clarifyTimeoutError: true, forcedJSONParsing: true, silentJSONParsing: true},
+    })
+    axiosRetry(this.axios, {
+      onRetry: (n, err, cfg) => {
+        this.logger.warn(
+          {attempt: n + 1, code: err.code, method: cfg.method?.toUpperCase(), status: err.response?.status, system: this.system, url: redactUrl(this.fullUrl(cfg))},
+          'retrying request',
+        )
+      },
+      retries: this.settings.retries,
+      retryCondition: (err) => this.shouldRetry(err),
+      retryDelay: (n, err) => this.retryDelay(n, err),
+      shouldResetTimeout: true,
+    })
+  }
+
+  async delete<T = unknown>(url: string, opts: Omit<RequestOptions, 'method' | 'url'> = {}): Promise<HttpResponse<T>> {
+    return this.request<T>({...opts, method: 'DELETE', url})
+  }
+
+  async get<T = unknown>(url: string, opts: Omit<RequestOptions, 'method' | 'url'> = {}): Promise<HttpResponse<T>> {
+    return this.request<T>({...opts, method: 'GET', url})
+  }
+
+  async patch<T = unknown>(url: string, body: unknown, opts: Omit<RequestOptions, 'body' | 'method' | 'url'> = {}): Promise<HttpResponse<T>> {
+    return this.request<T>({...opts, body, method: 'PATCH', url})
+  }
+
+  async post<T = unknown>(url: string, body: unknown, opts: Omit<RequestOptions, 'body' | 'method' | 'url'> = {}): Promise<HttpResponse<T>> {
+    return this.request<T>({...opts, body, method: 'POST', url})
+  }
+
+  async put<T = unknown>(url: string, body: unknown, opts: Omit<RequestOptions, 'body' | 'method' | 'url'> = {}): Promise<HttpResponse<T>> {
+    return this.request<T>({...opts, body, method: 'PUT', url})
+  }
+
+  /** Send one request (with retries) and return the response, or throw an `HttpError`. */
+  async request<T = unknown>(opts: RequestOptions): Promise<HttpResponse<T>> {
+    const method = opts.method ?? 'GET'
+    const meta: Meta = {readOnly: opts.readOnly === true || !isWriteMethod(method), retryUnsafe: opts.idempotent === true}
+    const cfg: AxiosRequestConfig & {meta: Meta} = {
+      data: opts.body,
+      headers: opts.headers,
+      meta,
+      method,
+      params: opts.params,
+      paramsSerializer: {indexes: null},
+      responseType: opts.responseType === 'text' ? 'text' : 'json',
+      signal: AbortSignal.timeout(this.settings.deadlineMs),
+      timeout: opts.timeoutMs ?? this.settings.timeoutMs,
+      url: opts.url,
+      validateStatus: (s) => (s >= 200 && s < 400) || (opts.accept?.includes(s) ?? false),
+    }
+    if (opts.responseType === 'text') cfg.transformResponse = [(d: unknown) => d]
+    const target = this.fullUrl(cfg)
+    if (this.dryRun && !meta.readOnly) {
+      throw new HttpError({code: 'E_DRY_RUN', kind: 'dry-run', method, problem: 'refused: --dry-run sends no write', system: this.system, url: target})
+    }
+    let res: AxiosResponse<T>
+    try {
+      res = await this.axios.request<T>(cfg)
+    } catch (error) {
+      throw this.toHttpError(error, method, target)
+    }
+    return {data: res.data, headers: flattenHeaders(res.headers), status: res.status, url: target}
+  }
+
+  /** Wrap the real adapter: a per-host slot for each attempt, accounting and a debug line. */
+  private adapter(base: AxiosAdapter): AxiosAdapter {
+    return async (config) => {
+      const url = this.fullUrl(config)
+      const limit = limiterFor(new URL(url).host, this.settings.maxInFlightPerHost)
+      return limit(async () => {
+        const started = performance.now()
+        const method = (config.method ?? 'get').toUpperCase()
+        const readOnly = (config as {meta?: Meta}).meta?.readOnly ?? !isWriteMethod(method)
+        try {
+          const res = await base(config)
+          const ms = performance.now() - started
+          this.ledger.record({method, ms, readOnly, status: res.status, system: this.system})
+          this.logger.debug({method, ms: Math.round(ms), status: res.status, system: this.system, url: redactUrl(url)}, 'http')
+          if (this.logger.isLevelEnabled('trace')) {
+            this.logger.trace({request: redact(config.data), response: redact(res.data), system: this.system}, 'http bodies')
+          }
+          return res
+        } catch (error) {
+          const ms = performance.now() - started
+          const status = (error as AxiosError).response?.status ?? (error as AxiosError).code ?? 'ERROR'
+          this.ledger.record({method, ms, readOnly, status, system: this.system})
+          this.logger.debug({method, ms: Math.round(ms), status, system: this.system, url: redactUrl(url)}, 'http failed')
+          throw error
+        }
+      })
+    }
+  }
+
+  private fullUrl(cfg: AxiosRequestConfig): string {
+    const url = cfg.url ?? ''
+    if (/^https?:\/\//i.test(url)) return url
+    const base = cfg.baseURL ?? this.options.baseURL ?? ''
+    return `${base.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`
+  }
+
+  private retryDelay(n: number, err: AxiosError): number {
+    const exp = this.settings.retryBaseMs * 2 ** (n - 1)
+    const delay = Math.max(exp, retryAfterMs(err.response?.headers?.['retry-after']))
+    return Math.min(delay * (1 + Math.random() * 0.2), this.settings.maxRetryDelayMs)
+  }
+
+  private shouldRetry(err: AxiosError): boolean {
+    if (err.code === 'ERR_CANCELED') return false
+    const cfg = err.config as (AxiosRequestConfig & {meta?: Meta}) | undefined
+    const method = (cfg?.method ?? 'get').toUpperCase()
+    const status = err.response?.status
+    const safe = cfg?.meta?.retryUnsafe === true || ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PUT'].includes(method)
+    if (status !== undefined) {
+      if (!RETRY_STATUSES.has(status)) return false
+      // 429 means "not processed": safe for any method. A Retry-After beyond our limit is not waited for.
+      const wait = retryAfterMs(err.response?.headers?.['retry-after'])
+      if (wait > this.settings.maxRetryDelayMs) return false
+      return safe || status === 429
+    }
+    if (NOT_SENT_CODES.has(err.code ?? '')) return true
+    return safe && (err.code === 'ETIMEDOUT' || isNetworkError(err))
+  }
+
+  private toHttpError(error: unknown, method: string, url: string): HttpError {
+    if (error instanceof HttpError) return error
+    const e = error as AxiosError
+    const system = this.system
+    if (e.response) {
+      const status = e.response.status
+      const body = e.response.data
+      return new HttpError({body, cause: undefined, hint: hintForStatus(status), kind: 'status', method, problem: `failed with HTTP ${status}`, serverMessage: serverMessageOf(body), status, system, url})
+    }
+    const code = e.code ?? (e as {cause?: {code?: string}}).cause?.code ?? ''
+    if (code === 'ERR_CANCELED' || e.name === 'CanceledError') {
+      return new HttpError({hint: 'the system is slow or stalled; raise http.deadline_ms if it is merely slow', kind: 'deadline', method, problem: `gave no answer within the deadline of ${this.settings.deadlineMs} ms (retries included)`, system, url})
+    }
+    if (code === 'ETIMEDOUT' || code === 'ECONNABORTED') {
+      return new HttpError({hint: 'the system is slow or stalled; raise http.timeout_ms if it is merely slow', kind: 'timeout', method, problem: `timed out after ${this.settings.timeoutMs} ms per attempt (${this.settings.retries} retries)`, system, url})
+    }
+    if (/CERT|SSL|TLS|UNABLE_TO_VERIFY|SELF_SIGNED/i.test(code)) {
+      return new HttpError({code: 'E_TLS', hint: 'give the CA that signed its certificate with ca_file (or, knowingly, insecure: true)', kind: 'tls', method, problem: `TLS verification failed (${code})`, system, url})
+    }
+    return new HttpError({code: `E_NET_${code || 'UNKNOWN'}`, hint: 'check the URL in the configuration and that the service is running and reachable from here', kind: 'network', method, problem: `could not connect (${code || e.message})`, system, url})
+  }
+}
+
+function hintForStatus(status: number): string | undefined {
+  if (status === 401) return 'check the credentials in the configuration'
+  if (status === 403) return 'the configured user lacks a role or permission this needs'
+  if (status === 429 || status === 503) return 'the service is overloaded or down; the next run will retry'
+  return undefined
+}
+
+/** Retry-After as seconds or an HTTP date, in ms (0 when absent or unparsable). */
+export function retryAfterMs(header: unknown): number {
+  if (header === undefined || header === null || header === '') return 0
+  const s = String(header).trim()
+  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000
+  const at = Date.parse(s)
+  return Number.isNaN(at) ? 0 : Math.max(0, at - Date.now())
+}
+
+function flattenHeaders(h: AxiosResponse['headers']): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(h as Record<string, unknown>)) {
+    if (v === undefined || v === null) continue
+    out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v)
+  }
+  return out
+}

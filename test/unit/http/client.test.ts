@@ -1,0 +1,160 @@
+import {expect} from 'chai'
+
+import {CallLedger, HttpClient, HttpError} from '../../../src/lib/http/index.js'
+import {json, LocalServer} from '../../support/local-server.js'
+
+const fast = {deadlineMs: 5000, maxInFlightPerHost: 4, maxRetryDelayMs: 3000, retries: 3, retryBaseMs: 10, timeoutMs: 2000}
+
+async function rejection(p: Promise<unknown>): Promise<HttpError> {
+  try {
+    await p
+  } catch (error) {
+    expect(error).to.be.instanceOf(HttpError)
+    return error as HttpError
+  }
+  throw new Error('expected the request to fail')
+}
+
+describe('HttpClient (lib/http)', () => {
+  let server: LocalServer
+  let ledger: CallLedger
+
+  beforeEach(async () => {
+    server = await new LocalServer((_req, res) => json(res, 200, {ok: true})).start()
+    ledger = new CallLedger()
+  })
+  afterEach(async () => {
+    await server.stop()
+  })
+
+  function client(settings = {}, extra = {}): HttpClient {
+    return new HttpClient({baseURL: server.url, ledger, settings: {...fast, ...settings}, system: 'test', ...extra})
+  }
+
+  it('retries 503 then succeeds, and counts every attempt', async () => {
+    server.use((_req, res, _b, n) => (n < 3 ? json(res, 503, {message: 'busy'}) : json(res, 200, {ok: n})))
+    const res = await client().get<{ok: number}>('/thing')
+    expect(res.data.ok).to.equal(3)
+    expect(server.requests).to.have.length(3)
+    expect(ledger.total('test')).to.equal(3)
+    expect(ledger.summary.find((r) => r.status === 503)?.count).to.equal(2)
+  })
+
+  it('honours Retry-After on 429 (waits at least that long)', async () => {
+    server.use((_req, res, _b, n) => (n === 1 ? json(res, 429, {message: 'slow down'}, {'Retry-After': '1'}) : json(res, 200, {})))
+    const started = Date.now()
+    await client().get('/x')
+    expect(Date.now() - started).to.be.at.least(950)
+    expect(server.requests).to.have.length(2)
+  })
+
+  it('does not wait for a Retry-After longer than max_retry_delay_ms: fails at once with the status', async () => {
+    server.use((_req, res) => json(res, 429, {message: 'come back tomorrow'}, {'Retry-After': '3600'}))
+    const err = await rejection(client().get('/x'))
+    expect(err.status).to.equal(429)
+    expect(err.message).to.contain('come back tomorrow')
+    expect(server.requests).to.have.length(1)
+  })
+
+  it('does not retry a POST on 503 unless the caller marks it idempotent', async () => {
+    server.use((_req, res) => json(res, 503, {}))
+    const err = await rejection(client().post('/create', {a: 1}))
+    expect(err.status).to.equal(503)
+    expect(server.requests).to.have.length(1)
+    server.requests.length = 0
+    await rejection(client().post('/search', {a: 1}, {idempotent: true}))
+    expect(server.requests).to.have.length(4)
+  })
+
+  it('retries a POST on 429 (the server did not process it)', async () => {
+    server.use((_req, res, _b, n) => (n === 1 ? json(res, 429, {}, {'Retry-After': '0'}) : json(res, 201, {id: 1})))
+    const res = await client().post('/create', {a: 1})
+    expect(res.status).to.equal(201)
+    expect(server.requests).to.have.length(2)
+  })
+
+  it('does not retry 500 or 4xx', async () => {
+    server.use((_req, res) => json(res, 500, {error: {message: 'boom'}}))
+    const err = await rejection(client().get('/x'))
+    expect(err.status).to.equal(500)
+    expect(err.serverMessage).to.equal('boom')
+    expect(server.requests).to.have.length(1)
+  })
+
+  it('times out a stalled attempt, retries it, and reports a timeout', async () => {
+    server.use(() => {
+      /* never answers */
+    })
+    const err = await rejection(client({retries: 1, timeoutMs: 200}).get('/stall'))
+    expect(err.kind).to.equal('timeout')
+    expect(server.requests).to.have.length(2)
+  })
+
+  it('a stalled attempt followed by a good one succeeds', async () => {
+    server.use((_req, res, _b, n) => {
+      if (n > 1) json(res, 200, {n})
+    })
+    const res = await client({timeoutMs: 200}).get<{n: number}>('/x')
+    expect(res.data.n).to.equal(2)
+  })
+
+  it('enforces the total deadline across retries', async () => {
+    server.use((_req, res) => json(res, 503, {}))
+    const started = Date.now()
+    const err = await rejection(client({deadlineMs: 300, maxRetryDelayMs: 1000, retries: 10, retryBaseMs: 200}).get('/x'))
+    expect(Date.now() - started).to.be.below(1500)
+    expect(['deadline', 'status']).to.include(err.kind)
+  })
+
+  it('bounds the requests in flight per host', async () => {
+    server.use(async (_req, res) => {
+      await new Promise((r) => {
+        setTimeout(r, 50)
+      })
+      json(res, 200, {})
+    })
+    const c = client({maxInFlightPerHost: 3})
+    await Promise.all(Array.from({length: 12}, (_, i) => c.get(`/x/${i}`)))
+    expect(server.maxInFlight).to.be.at.most(3)
+    expect(server.requests).to.have.length(12)
+  })
+
+  it('connection refused: a network error that names the system and URL, with a hint', async () => {
+    const c = client({retries: 1})
+    await server.stop()
+    const err = await rejection(c.get('/x'))
+    expect(err.kind).to.equal('network')
+    expect(err.message).to.match(/^test: GET http:\/\/127\.0\.0\.1:\d+\/x could not connect \(ECONNREFUSED\)/)
+    expect(err.hint).to.match(/check the URL/)
+  })
+
+  it('dry-run refuses writes before they leave the process, but lets read-only POSTs through', async () => {
+    const c = client({}, {dryRun: true})
+    const err = await rejection(c.put('/x', {}))
+    expect(err.kind).to.equal('dry-run')
+    await c.post('/search', {}, {readOnly: true})
+    expect(server.requests.map((r) => r.method)).to.deep.equal(['POST'])
+    expect(ledger.writes()).to.equal(0)
+  })
+
+  it('accept: listed statuses are answers, not errors', async () => {
+    server.use((_req, res) => json(res, 404, {itemNotFound: {code: 404, message: 'gone'}}))
+    const res = await client().get('/x', {accept: [404]})
+    expect(res.status).to.equal(404)
+  })
+
+  it('an HTML error page gives its title as the message', async () => {
+    server.use((_req, res) => {
+      res.writeHead(502, {'Content-Type': 'text/html'})
+      res.end('<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>')
+    })
+    const err = await rejection(client({retries: 0}).get('/x'))
+    expect(err.message).to.contain('502 Bad Gateway')
+  })
+
+  it('TLS verification is on: a plain-HTTP server behind https:// fails, it is not silently skipped', async () => {
+    const c = new HttpClient({baseURL: server.url.replace('http:', 'https:'), settings: {...fast, retries: 0}, system: 'tls'})
+    const err = await rejection(c.get('/x'))
+    expect(err.kind).to.not.equal('status')
+  })
+})
