@@ -57,6 +57,8 @@ export function seededRandom(seed: number): () => number {
 }
 
 export class Faults {
+  /** Latency (ms) added to every request of every system that has no `latencyMs` of its own. */
+  baseLatencyMs = 0
   readonly counters = new Map<SimSystem, FaultCounters>()
   private readonly random: () => number
   private readonly specs = new Map<SimSystem, FaultSpec>()
@@ -80,11 +82,11 @@ export class Faults {
    */
   async intercept(system: SimSystem, req: IncomingMessage, res: ServerResponse, page?: number): Promise<boolean> {
     const spec = this.specs.get(system)
-    if (spec === undefined) return false
-    if (spec.methods && !spec.methods.includes(req.method ?? 'GET')) return false
-    if (spec.pathPattern && !spec.pathPattern.test(req.url ?? '')) return false
+    const applies = spec !== undefined && (!spec.methods || spec.methods.includes(req.method ?? 'GET')) && (!spec.pathPattern || spec.pathPattern.test(req.url ?? ''))
+    const latency = applies && spec.latencyMs !== undefined ? spec.latencyMs : this.baseLatencyMs
+    if (latency > 0) await sleep(latency)
+    if (!applies) return false
     const c = this.counter(system)
-    if (spec.latencyMs) await sleep(spec.latencyMs)
     if (spec.stall && (spec.stall.count === undefined || spec.stall.count > 0)) {
       if (spec.stall.count !== undefined) spec.stall.count--
       c.stalled++

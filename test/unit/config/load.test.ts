@@ -3,7 +3,7 @@ import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {loadConfig, parseConfig} from '../../../src/lib/config/index.js'
+import {configSchema, loadConfig, parseConfig} from '../../../src/lib/config/index.js'
 import {ConfigError} from '../../../src/lib/errors.js'
 import {clearSecrets, redactText} from '../../../src/lib/output/redact.js'
 
@@ -133,5 +133,19 @@ describe('configuration (lib/config)', () => {
     const {warnings} = parseConfig(MINIMAL + '  concertim_pasword: x\nlog_levle: info\n', {env: {}})
     expect(warnings).to.include("unknown configuration key 'log_levle' is ignored (did you mean 'log_level'?)")
     expect(warnings).to.include("unknown configuration key 'concertim.concertim_pasword' is ignored (did you mean 'concertim_password'?)")
+  })
+
+  it('etc/config.sample.yaml loads without warnings and documents every key of the schema', () => {
+    const sample = readFileSync(new URL('../../../etc/config.sample.yaml', import.meta.url), 'utf8')
+    expect(parseConfig(sample, {env: {}}).warnings).to.deep.equal([])
+    const missing: string[] = []
+    const walk = (node: Record<string, unknown>, prefix: string) => {
+      for (const [key, sub] of Object.entries((node.properties ?? {}) as Record<string, Record<string, unknown>>)) {
+        if (!new RegExp(`^\\s*#?\\s*${key}:`, 'm').test(sample)) missing.push(prefix + key)
+        if (sub.properties) walk(sub, `${prefix}${key}.`)
+      }
+    }
+    walk(configSchema as Record<string, unknown>, '')
+    expect(missing).to.deep.equal([])
   })
 })

@@ -1,0 +1,92 @@
+import {expect} from 'chai'
+import {randomUUID} from 'node:crypto'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {FileViewStore, RedisViewStore, type ViewStore} from '../../../src/lib/store/index.js'
+import {REDIS_URL, requireService} from '../../support/services.js'
+
+const kinds: [string, () => ViewStore, ((ctx: Mocha.Context) => Promise<void>) | undefined][] = [
+  ['file', () => new FileViewStore(join(mkdtempSync(join(tmpdir(), 'cos-store-')), 'sub', 'view.json')), undefined],
+  ['redis', () => new RedisViewStore(REDIS_URL, `test-${randomUUID()}:`), (ctx) => requireService(ctx, 'Redis', REDIS_URL)],
+]
+
+for (const [kind, make, needs] of kinds) {
+  describe(`view store: ${kind}`, () => {
+    let store: ViewStore
+    before(async function () {
+      if (needs) await needs(this)
+    })
+    beforeEach(() => {
+      store = make()
+    })
+    afterEach(async () => {
+      await store.close()
+    })
+
+    it('starts empty', async () => {
+      const snap = await store.load()
+      expect(snap.entries.size).to.equal(0)
+      expect(snap.values).to.deep.equal({})
+    })
+
+    it('puts, gets, removes entries and values in batches', async () => {
+      await store.apply({put: {'rack:a': {hash: 'h1', id: 'r1'}, 'rack:b': {hash: 'h2'}}, values: {lastCompleteSync: '2026-11-22T00:00:00Z'}})
+      await store.apply({put: {'device:c': {hash: 'h3'}}, remove: ['rack:b']})
+      const snap = await store.load()
+      expect([...snap.entries.keys()].sort()).to.deep.equal(['device:c', 'rack:a'])
+      expect(snap.entries.get('rack:a')).to.deep.equal({hash: 'h1', id: 'r1'})
+      expect(snap.values).to.deep.equal({lastCompleteSync: '2026-11-22T00:00:00Z'})
+      const some = await store.get(['rack:a', 'rack:b', 'nope'])
+      expect([...some.keys()]).to.deep.equal(['rack:a'])
+      await store.apply({values: {lastCompleteSync: null}})
+      expect((await store.load()).values).to.deep.equal({})
+    })
+
+    it('concurrent batches from many writers lose nothing', async () => {
+      const writers = Array.from({length: 20}, (_, i) => store.apply({put: {[`k${i}`]: {i}}}))
+      await Promise.all(writers)
+      expect((await store.load()).entries.size).to.equal(20)
+    })
+
+    it('a second store on the same location sees the first one\'s writes', async () => {
+      await store.apply({put: {x: {v: 1}}})
+      const other = kind === 'file' ? new FileViewStore(store.location) : store
+      expect((await other.get(['x'])).get('x')).to.deep.equal({v: 1})
+    })
+  })
+}
+
+describe('view store: file specifics', () => {
+  it('writes atomically (no temporary file left) with mode 0600', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cos-store-'))
+    const store = new FileViewStore(join(dir, 'view.json'))
+    await store.apply({put: {a: {b: 1}}})
+    const {readdirSync, statSync} = await import('node:fs')
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).to.deep.equal([])
+    expect(statSync(join(dir, 'view.json')).mode & 0o777).to.equal(0o600)
+    expect(JSON.parse(readFileSync(join(dir, 'view.json'), 'utf8')).entries).to.deep.equal({a: {b: 1}})
+  })
+
+  it('a corrupt file is treated as an empty cache, not a fatal error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cos-store-'))
+    writeFileSync(join(dir, 'view.json'), '{"entries": {"a": ')
+    const store = new FileViewStore(join(dir, 'view.json'))
+    expect((await store.load()).entries.size).to.equal(0)
+    await store.apply({put: {a: {ok: true}}})
+    expect((await store.load()).entries.get('a')).to.deep.equal({ok: true})
+  })
+
+  it('an unwritable location gives a clear error with a hint', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cos-store-'))
+    writeFileSync(join(dir, 'a-file'), '')
+    const store = new FileViewStore(join(dir, 'a-file', 'view.json'))
+    try {
+      await store.apply({put: {a: {}}})
+      expect.fail('should have thrown')
+    } catch (error) {
+      expect((error as Error).message).to.match(/cannot create the directory of the view store .*a-file\/view\.json/)
+    }
+  })
+})
