@@ -17,9 +17,13 @@ export interface OpenStackSection {
   admin_user_password_file?: string
   admin_username?: string
   ca_file?: string
+  /** Nova microversion sent with every compute request. */
+  compute_microversion: string
   endpoint_overrides: Record<string, string>
   insecure: boolean
   interface: 'admin' | 'internal' | 'public'
+  /** Records asked per page of every OpenStack listing. */
+  page_size: number
   password?: string
   password_file?: string
   project_domain_id?: string
@@ -27,6 +31,8 @@ export interface OpenStackSection {
   project_id?: string
   project_name?: string
   region_name?: string
+  /** Renew the Keystone token this long before it expires. */
+  token_renew_margin_seconds: number
   user_domain_id?: string
   user_domain_name?: string
   user_id?: string
@@ -80,6 +86,20 @@ export interface HttpSection {
   timeout_ms: number
 }
 
+/** `metrics push` (Gnocchi → the metric reporting daemon); durations in seconds. */
+export interface MetricsSection {
+  /** Servers per Gnocchi aggregates query (one query per resource type per batch). */
+  batch_size: number
+  /** Metric PUTs in flight at once to the metric reporting daemon. */
+  concurrency: number
+  /** Gnocchi granularity (s) to read; must be one of the archive policy's (Ceilometer's default: 300). */
+  granularity: number
+  /** Seconds a value stays current in the MRD before it goes stale (`ttl` of each metric). */
+  ttl: number
+  /** How far back (s) to look for the latest point; older points count as no data. */
+  window: number
+}
+
 export interface StoreSection {
   key_prefix: string
   path: string
@@ -97,6 +117,7 @@ export interface Config {
   lock_dir: string
   log_level: string
   message_queue?: 'rmq'
+  metrics: MetricsSection
   openstack: OpenStackSection
   rmq?: RmqSection
   /** Documented by the original service but never read by it; accepted and ignored. */
@@ -169,6 +190,19 @@ export const configSchema: SchemaObject = {
     lock_dir: {default: DEFAULT_STATE_DIR, examples: [DEFAULT_STATE_DIR], minLength: 1, type: 'string'},
     log_level: {default: 'info', examples: ['info'], type: 'string'},
     message_queue: {enum: ['rmq'], examples: ['rmq'], nullable: true, type: 'string'},
+    metrics: {
+      additionalProperties: false,
+      default: {},
+      properties: {
+        batch_size: int(10_000, 1, [10_000], 100_000),
+        concurrency: int(32, 1, [32], 1024),
+        granularity: int(300, 1, [300]),
+        ttl: int(900, 1, [900]),
+        window: int(900, 1, [900]),
+      },
+      required: [],
+      type: 'object',
+    },
     openstack: {
       additionalProperties: true,
       properties: {
@@ -182,6 +216,7 @@ export const configSchema: SchemaObject = {
         admin_username: optStr(['admin']),
         auth_url: str(['https://keystone.example.com:5000/v3'], {pattern: '^https?://'}),
         ca_file: optStr(['/etc/ssl/certs/openstack-ca.pem']),
+        compute_microversion: {default: '2.73', examples: ['2.73'], pattern: String.raw`^2\.\d+$`, type: 'string'},
         endpoint_overrides: {
           additionalProperties: {pattern: '^https?://', type: 'string'},
           default: {},
@@ -191,6 +226,7 @@ export const configSchema: SchemaObject = {
         },
         insecure: bool(false),
         interface: {default: 'public', enum: ['public', 'internal', 'admin'], examples: ['public'], type: 'string'},
+        page_size: int(1000, 1, [1000], 10_000),
         password: optStr(['s3cret']),
         password_file: optStr(['/etc/concertim-openstack-service/openstack.password']),
         project_domain_id: optStr(['default']),
@@ -198,6 +234,7 @@ export const configSchema: SchemaObject = {
         project_id: optStr(['4f2b…']),
         project_name: optStr(['admin']),
         region_name: optStr(['RegionOne']),
+        token_renew_margin_seconds: int(300, 0, [300]),
         user_domain_id: optStr(['default']),
         user_domain_name: optStr(['Default']),
         user_id: optStr(['9a1c…']),
@@ -242,7 +279,7 @@ export const configSchema: SchemaObject = {
 }
 
 /** Sections whose keys may be overridden from the environment (`CONCERTIM_OS_<SECTION>_<KEY>`). */
-export const SECTIONS = ['openstack', 'concertim', 'rmq', 'killbill', 'http', 'store'] as const
+export const SECTIONS = ['openstack', 'concertim', 'rmq', 'killbill', 'http', 'store', 'metrics'] as const
 
 /**
  * Secret keys and where they may also come from: a `<key>_file` sibling (read at start-up) or the

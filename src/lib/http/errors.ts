@@ -83,6 +83,11 @@ export function serverMessageOf(body: unknown): string | undefined {
   if (typeof b.error === 'string') return b.error
   if (typeof b.message === 'string') return b.message
   if (typeof b.description === 'string') return b.description
+  // Gnocchi 400: {"description": {"cause": "Metrics not found", "detail": [...]}}
+  if (b.description && typeof b.description === 'object') {
+    const d = b.description as Record<string, unknown>
+    if (typeof d.cause === 'string') return d.detail === undefined ? d.cause : `${d.cause}: ${JSON.stringify(d.detail)}`
+  }
   // Nova: {"itemNotFound": {"code": 404, "message": "..."}}; Neutron: {"NeutronError": {"message": ...}}
   for (const v of Object.values(b)) {
     if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as Record<string, unknown>).message === 'string') {

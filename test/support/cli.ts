@@ -1,0 +1,34 @@
+/** Run the real CLI in a child process (real exit codes, real stdout/stderr). */
+import {spawn} from 'node:child_process'
+import {fileURLToPath} from 'node:url'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+
+export interface CliRun {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stderr: string
+  stdout: string
+}
+
+export async function runCli(args: string[], opts: {env?: NodeJS.ProcessEnv; timeoutMs?: number} = {}): Promise<CliRun> {
+  const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', ...opts.env}
+  for (const k of Object.keys(env)) if (k.startsWith('CONCERTIM_OS_') && !(opts.env && k in opts.env)) delete env[k]
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/dev.js', ...args], {cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString()
+    })
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000)
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({code, signal, stderr, stdout})
+    })
+  })
+}
