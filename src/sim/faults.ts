@@ -8,6 +8,7 @@ export type SimSystem =
   | 'cinder'
   | 'cloudkitty'
   | 'concertim'
+  | 'glance'
   | 'gnocchi'
   | 'heat'
   | 'keystone'

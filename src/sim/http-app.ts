@@ -46,6 +46,8 @@ export interface SimAppStats {
 export class SimApp {
   /** Which page of a listing a request asks for (1-based), for `failListingAfterPages`. */
   pageOf?: (r: SimRequest) => number | undefined
+  /** Headers every reply of this app carries (e.g. Keystone's `Vary: X-Auth-Token`). */
+  readonly defaultHeaders: Record<string, string> = {}
   readonly stats: SimAppStats = {handlerNs: 0n, requests: 0}
   private fallback: SimHandler = () => ({body: {error: 'Not Found', status: 404}, status: 404})
   private readonly routes: Route[] = []
@@ -120,7 +122,7 @@ export class SimApp {
     reply ??= await this.fallback(r)
     this.stats.requests++
     this.stats.handlerNs += process.hrtime.bigint() - started
-    send(res, reply, r.method === 'HEAD')
+    send(res, {...reply, headers: {...this.defaultHeaders, ...reply.headers}}, r.method === 'HEAD')
   }
 }
 

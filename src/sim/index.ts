@@ -22,6 +22,7 @@ import {REGION} from './openstack/catalog.js'
 import {createCinderApp} from './openstack/cinder.js'
 import {createCloudKittyApp} from './openstack/cloudkitty.js'
 import type {ServiceOptions} from './openstack/context.js'
+import {createGlanceApp} from './openstack/glance.js'
 import {createGnocchiApp} from './openstack/gnocchi.js'
 import {createHeatApp} from './openstack/heat.js'
 import {createKeystoneApp} from './openstack/keystone.js'
@@ -30,7 +31,7 @@ import {createNovaApp} from './openstack/nova.js'
 import type {ArchivePolicyFamily} from './provisioning.js'
 import type {World} from './world.js'
 
-export const SIM_SYSTEMS: SimSystem[] = ['keystone', 'nova', 'heat', 'cinder', 'neutron', 'gnocchi', 'cloudkitty', 'concertim', 'mrd', 'killbill']
+export const SIM_SYSTEMS: SimSystem[] = ['keystone', 'nova', 'heat', 'cinder', 'neutron', 'gnocchi', 'cloudkitty', 'concertim', 'mrd', 'killbill', 'glance']
 
 export interface StartOptions {
   /** Archive policies of instance metrics: Ceilometer's 5-minute (default) or the original's 5-second ones. */
@@ -129,6 +130,7 @@ export async function startSimulator(opts: StartOptions = {}): Promise<Simulator
     cinder: createCinderApp(world, service),
     cloudkitty: createCloudKittyApp(world, service),
     concertim: createConcertimApp(concertim, {faults, jwtSecret: credentials.jwtSecret, now: world.now}),
+    glance: createGlanceApp(world, service),
     gnocchi: createGnocchiApp(world, service),
     heat: createHeatApp(world, service),
     keystone: createKeystoneApp(world, {endpoints: () => openstackEndpoints(endpoints), faults}),
@@ -209,6 +211,6 @@ export async function startSimulator(opts: StartOptions = {}): Promise<Simulator
 }
 
 function openstackEndpoints(endpoints: Record<SimSystem, string>): Partial<Record<OpenStackService, string>> {
-  const {cinder, cloudkitty, gnocchi, heat, keystone, neutron, nova} = endpoints
-  return {cinder, cloudkitty, gnocchi, heat, keystone, neutron, nova}
+  const {cinder, cloudkitty, glance, gnocchi, heat, keystone, neutron, nova} = endpoints
+  return {cinder, cloudkitty, glance, gnocchi, heat, keystone, neutron, nova}
 }

@@ -6,7 +6,7 @@
  */
 import {hashString} from '../random-source.js'
 
-export type OpenStackService = 'cinder' | 'cloudkitty' | 'gnocchi' | 'heat' | 'keystone' | 'neutron' | 'nova'
+export type OpenStackService = 'cinder' | 'cloudkitty' | 'glance' | 'gnocchi' | 'heat' | 'keystone' | 'neutron' | 'nova'
 
 export const REGION = 'RegionOne'
 
@@ -17,6 +17,7 @@ const SERVICES: {name: string; path: (projectId: string) => string; system: Open
   {name: 'cinderv3', path: (p) => `/v3/${p}`, system: 'cinder', type: 'volumev3'},
   {name: 'cinder', path: (p) => `/v3/${p}`, system: 'cinder', type: 'block-storage'},
   {name: 'heat', path: (p) => `/v1/${p}`, system: 'heat', type: 'orchestration'},
+  {name: 'glance', path: () => '', system: 'glance', type: 'image'},
   {name: 'gnocchi', path: () => '', system: 'gnocchi', type: 'metric'},
   {name: 'cloudkitty', path: () => '', system: 'cloudkitty', type: 'rating'},
 ]

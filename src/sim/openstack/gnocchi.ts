@@ -127,7 +127,7 @@ export function createGnocchiApp(world: World, opts: ServiceOptions): SimApp {
         creator: 'ceilometer:service',
         id: m.id,
         name: m.name,
-        resource: owner ? resourceView(owner) : null,
+        resource: owner ? genericResourceView(owner) : null,
         unit: m.unit,
       },
       status: 200,
@@ -390,6 +390,12 @@ function findOwner(world: World, m: GnocchiMetric): GnocchiResource | undefined 
     if (r) return r
   }
   return undefined
+}
+
+/** The generic resource embedded in `GET /v1/metric/{id}`: no type attributes, no metrics. */
+function genericResourceView(r: GnocchiResource): Record<string, unknown> {
+  const {metrics: _metrics, ...generic} = resourceView({...r, attributes: {}})
+  return generic
 }
 
 export function resourceView(r: GnocchiResource): Record<string, unknown> {

@@ -36,11 +36,20 @@ export function createHeatApp(world: World, opts: ServiceOptions): SimApp {
       const s = lookup(r.params.stack, ctx)
       if (s === undefined) return notFound(`The Stack (${r.params.stack}) could not be found.`)
       const location = `${baseUrl(r)}/v1/${r.params.project}/stacks/${encodeURIComponent(s.name)}/${s.id}${suffix}${r.query.size > 0 ? `?${r.query.toString()}` : ''}`
-      return {body: {code: 302, explanation: 'The resource was found at', location, title: 'Found'}, headers: {Location: location}, status: 302}
+      return {
+        body: {code: '302 Found', message: `The resource was found at <a href="${location}">${location}</a>;\nyou should be redirected automatically.\n\n`, title: 'Found'},
+        headers: {Location: location},
+        status: 302,
+      }
     })
 
   app.route('GET', '/v1/:project/stacks', guard((r, ctx) => {
     const q = r.query
+    for (const name of ['global_tenant', 'show_nested', 'with_count', 'show_deleted', 'show_hidden']) {
+      const raw = q.get(name)
+      if (raw !== null && !/^(true|false)$/i.test(raw))
+        return heatError(400, 'Bad Request', 'The server could not comply with the request since it is either malformed or otherwise incorrect.', `Unrecognized value "${raw}" for "${name}", acceptable values are: true, false.`, 'HTTPBadRequest')
+    }
     const global = truthy(q.get('global_tenant'))
     if (global && !ctx.isAdmin) return heatError(403, 'Forbidden', 'Forbidden', 'Access was denied to this resource.', 'Forbidden')
     let items = global ? world.stacks.all() : world.stacks.partition(ctx.project.id)

@@ -22,6 +22,7 @@ const TITLES: Record<number, string> = {400: 'Bad Request', 401: 'Unauthorized',
 
 export function createKeystoneApp(world: World, opts: KeystoneOptions): SimApp {
   const app = new SimApp('keystone', opts.faults)
+  app.defaultHeaders.Vary = 'X-Auth-Token'
   const version = (r: SimRequest) => ({
     id: 'v3.14',
     links: [{href: `${baseUrl(r)}/v3/`, rel: 'self'}],
@@ -29,7 +30,7 @@ export function createKeystoneApp(world: World, opts: KeystoneOptions): SimApp {
     status: 'stable',
     updated: '2020-04-07T00:00:00Z',
   })
-  app.route('GET', '/', (r) => ({body: {versions: {values: [version(r)]}}, status: 300}))
+  app.route('GET', '/', (r) => ({body: {versions: {values: [version(r)]}}, headers: {Location: `${baseUrl(r)}/v3/`}, status: 300}))
   app.route('GET', '/v3', (r) => ({body: {version: version(r)}, status: 200}))
 
   app.route('POST', '/v3/auth/tokens', (r) => issueToken(world, opts, r))
@@ -37,7 +38,7 @@ export function createKeystoneApp(world: World, opts: KeystoneOptions): SimApp {
   const caller = (r: SimRequest): RequestContext | undefined => tokenContext(world, header(r, 'x-auth-token'), opts.faults, 'keystone')
   const guarded = (handler: (r: SimRequest, ctx: RequestContext) => SimReply, adminOnly?: string) => (r: SimRequest) => {
     const ctx = caller(r)
-    if (ctx === undefined) return error(401, 'The request you have made requires authentication.')
+    if (ctx === undefined) return error(401, 'The request you have made requires authentication.', r)
     if (adminOnly && !ctx.isAdmin) return error(403, `You are not authorized to perform the requested action: ${adminOnly}.`)
     return handler(r, ctx)
   }
@@ -53,7 +54,7 @@ export function createKeystoneApp(world: World, opts: KeystoneOptions): SimApp {
     if (subject === undefined || !world.tokens.delete(subject)) return error(404, `Could not find token: ${subject ?? ''}.`)
     return {status: 204}
   }))
-  app.route('GET', '/v3/auth/catalog', guarded((_r, ctx) => ({body: {catalog: catalogFor(opts.endpoints(), ctx.project.id), links: {next: null, previous: null, self: ''}}, status: 200})))
+  app.route('GET', '/v3/auth/catalog', guarded((r: SimRequest, ctx) => ({body: {catalog: catalogFor(opts.endpoints(), ctx.project.id), links: {self: `${baseUrl(r)}/v3/auth/catalog`}}, status: 200})))
   app.route('GET', '/v3/auth/projects', guarded((r, ctx) => {
     const projects = [...world.projects.values()].filter((p) => world.rolesOn(ctx.user.id, p.id).length > 0)
     return list(r, 'projects', projects.map((p) => projectView(r, p)))
@@ -156,15 +157,15 @@ function issueToken(world: World, opts: KeystoneOptions, r: SimRequest): SimRepl
     if (pu.id) user = world.users.get(pu.id)
     else if (pu.name) {
       const domainId = domainIdOf(world, pu.domain)
-      if (domainId === undefined) return error(401, 'The request you have made requires authentication.')
+      if (domainId === undefined) return error(401, 'The request you have made requires authentication.', r)
       user = world.userByName(domainId, pu.name)
     } else return error(400, 'Expecting to find id or name in user.')
-    if (user === undefined || user.password !== pu.password || !user.enabled) return error(401, 'The request you have made requires authentication.')
+    if (user === undefined || user.password !== pu.password || !user.enabled) return error(401, 'The request you have made requires authentication.', r)
   } else if (methods.includes('token')) {
     const ctx = tokenContext(world, auth.identity?.token?.id, opts.faults, 'keystone')
-    if (ctx === undefined) return error(401, 'The request you have made requires authentication.')
+    if (ctx === undefined) return error(401, 'The request you have made requires authentication.', r)
     user = ctx.user
-  } else return error(401, 'The request you have made requires authentication.')
+  } else return error(401, 'The request you have made requires authentication.', r)
 
   let project: Project | undefined
   const sp = auth.scope?.project
@@ -174,10 +175,10 @@ function issueToken(world: World, opts: KeystoneOptions, r: SimRequest): SimRepl
       const domainId = domainIdOf(world, sp.domain)
       project = domainId === undefined ? undefined : world.projectByName(domainId, sp.name)
     }
-    if (project === undefined) return error(401, 'The request you have made requires authentication.')
+    if (project === undefined) return error(401, 'The request you have made requires authentication.', r)
   } else if (user.defaultProjectId) project = world.projects.get(user.defaultProjectId)
-  if (project === undefined) return error(401, 'The request you have made requires authentication.')
-  if (world.rolesOn(user.id, project.id).length === 0) return error(401, 'The request you have made requires authentication.')
+  if (project === undefined) return error(401, 'The request you have made requires authentication.', r)
+  if (world.rolesOn(user.id, project.id).length === 0) return error(401, 'The request you have made requires authentication.', r)
 
   const now = world.now()
   const token: Token = {expiresAt: now + world.tokenTtlSec * 1000, id: `gAAAAAB${randomBytes(132).toString('base64url')}`, issuedAt: now, projectId: project.id, userId: user.id}
@@ -262,6 +263,8 @@ function domainView(r: SimRequest, d: Domain): unknown {
   return {description: d.description, enabled: d.enabled, id: d.id, links: {self: `${baseUrl(r)}/v3/domains/${d.id}`}, name: d.name, options: {}, tags: []}
 }
 
-function error(code: number, message: string): SimReply {
-  return {body: {error: {code, message, title: TITLES[code] ?? 'Error'}}, status: code}
+function error(code: number, message: string, r?: SimRequest): SimReply {
+  // Keystone names itself in every 401 (keystone/server/flask/application.py).
+  const headers: Record<string, string> = code === 401 && r ? {'WWW-Authenticate': `Keystone uri="${baseUrl(r)}/v3"`} : {}
+  return {body: {error: {code, message, title: TITLES[code] ?? 'Error'}}, headers, status: code}
 }

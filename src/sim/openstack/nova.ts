@@ -24,7 +24,8 @@ export function createNovaApp(world: World, opts: ServiceOptions): SimApp {
       const mv = microversionOf(r)
       if (mv === undefined) {
         const asked = header(r, 'openstack-api-version') ?? header(r, 'x-openstack-nova-api-version') ?? ''
-        return withVersion({body: {computeFault: {code: 406, message: `Version ${asked.replace(/^compute\s+/i, '')} is not supported by the API. Minimum is 2.1 and maximum is ${MAX_VERSION.join('.')}.`}}, status: 406}, [2, 1])
+        const v = asked.replace(/^.*compute\s+/i, '').trim()
+        return withVersionText({body: {computeFault: {code: 406, message: `Version ${v} is not supported by the API. Minimum is 2.1 and maximum is ${MAX_VERSION.join('.')}.`}}, status: 406}, v)
       }
       return withVersion(h(r, ctx, mv), mv)
     })
@@ -46,7 +47,7 @@ export function createNovaApp(world: World, opts: ServiceOptions): SimApp {
     },
     status: 200,
   }))
-  app.route('GET', '/v2.1', (r) => ({body: {version: versionDoc(r)}, status: 200}))
+  app.route('GET', '/v2.1', (r) => withVersion({body: {version: versionDoc(r)}, status: 200}, microversionOf(r) ?? [2, 1]))
 
   app.pageOf = (r) => pageOfListing(world, opts, r)
 
@@ -104,7 +105,10 @@ export function createNovaApp(world: World, opts: ServiceOptions): SimApp {
       if (!atLeast(mv, [2, 69])) return {body: {computeFault: {code: 503, message: 'NovaException: Cell cell2 is not responding and hence server details could not be fetched.'}}, status: 503}
       return {body: {server: downCellServer(world, baseUrl(r), s, mv)}, status: 200}
     }
-    return {body: {server: serverView(world, baseUrl(r), s, ctx, mv)}, status: 200}
+    const view = serverView(world, baseUrl(r), s, ctx, mv)
+    // GET /servers/{id} only (not listings): the server's groups from 2.71.
+    if (atLeast(mv, [2, 71])) view.server_groups = s.serverGroupId ? [s.serverGroupId] : []
+    return {body: {server: view}, status: 200}
   }))
 
   const listFlavors = (detail: boolean) =>
@@ -131,6 +135,11 @@ export function createNovaApp(world: World, opts: ServiceOptions): SimApp {
     })
   app.route('GET', '/v2.1/flavors/detail', listFlavors(true))
   app.route('GET', '/v2.1/flavors', listFlavors(false))
+  app.route('GET', '/v2.1/flavors/:id/os-extra_specs', guard((r) => {
+    const f = world.flavors.get(r.params.id)
+    if (f === undefined) return notFound(`Flavor ${r.params.id} could not be found.`)
+    return {body: {extra_specs: f.extraSpecs}, status: 200}
+  }))
   app.route('GET', '/v2.1/flavors/:id', guard((r, _ctx, mv) => {
     const f = world.flavors.get(r.params.id)
     if (f === undefined) return notFound(`Flavor ${r.params.id} could not be found.`)
@@ -194,7 +203,11 @@ function atLeast(v: Microversion, min: Microversion): boolean {
 }
 
 function withVersion(reply: SimReply, mv: Microversion): SimReply {
-  const v = mv.join('.')
+  return withVersionText(reply, mv.join('.'))
+}
+
+/** nova's microversion response headers (a refused version is echoed as asked). */
+function withVersionText(reply: SimReply, v: string): SimReply {
   return {
     ...reply,
     headers: {...reply.headers, 'OpenStack-API-Version': `compute ${v}`, Vary: 'OpenStack-API-Version, X-OpenStack-Nova-API-Version', 'X-OpenStack-Nova-API-Version': v},
