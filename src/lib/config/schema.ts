@@ -100,11 +100,53 @@ export interface MetricsSection {
   window: number
 }
 
+/** `listen`: the resident RabbitMQ consumer (DESIGN §4). */
+export interface ListenSection {
+  /** Dead-letter bodies that are not notifications (else they are acked and counted). */
+  dead_letter_malformed: boolean
+  /** Where messages go after `max_attempts` failures (quorum queue, created when missing). */
+  dead_letter_queue: string
+  /** Hold events of one entity this long (ms) and reconcile them once. */
+  debounce_ms: number
+  /** x-delivery-limit of the queue: redeliveries before the broker dead-letters a message itself. */
+  delivery_limit: number
+  /** Bound (ms) on finishing in-flight work at SIGTERM/SIGINT. */
+  drain_timeout_ms: number
+  /** The OpenStack control exchanges to bind to (checked passively; never created). */
+  exchanges: string[]
+  /** Address of the /healthz endpoint. */
+  health_host: string
+  /** Serve /healthz on this port (`--health-port` overrides); absent = no endpoint. */
+  health_port?: number
+  /** Failed reconciles of a message (outages excluded) before it is dead-lettered. */
+  max_attempts: number
+  /** Unacknowledged messages the broker hands over at once. */
+  prefetch: number
+  /** listen's own durable quorum queue (never oslo's shared notifications.info). */
+  queue: string
+  retry_base_ms: number
+  retry_max_ms: number
+  /** Seconds between summary log lines (0: only at shutdown). */
+  summary_interval: number
+}
+
 export interface StoreSection {
   key_prefix: string
   path: string
   type: 'file' | 'redis'
   url?: string
+}
+
+/** `sync` and the reconcile engine `listen` shares with it. */
+export interface SyncSection {
+  /** Writes to Concertim in flight at once (per apply phase), and Heat stacks read at once. */
+  concurrency: number
+  /** Deletions above this stop the delete phase (exit 4) unless --allow-mass-delete; default 10% of managed objects, at least 5. */
+  max_deletes?: number
+  /** Create racks only for stacks of `…CM_…` projects created by `…CM_…` users (the original's rule). */
+  require_cm_prefix: boolean
+  /** Servers in no Heat stack: not shown (`ignore`, as the original), or one rack per team (`team_rack`). */
+  standalone_servers: 'ignore' | 'team_rack'
 }
 
 export interface Config {
@@ -114,6 +156,7 @@ export interface Config {
   http: HttpSection
   killbill?: KillBillSection
   /** Directory of the lock files that stop overlapping runs of one command. */
+  listen: ListenSection
   lock_dir: string
   log_level: string
   message_queue?: 'rmq'
@@ -123,6 +166,7 @@ export interface Config {
   /** Documented by the original service but never read by it; accepted and ignored. */
   sleep_timer?: number | string
   store: StoreSection
+  sync: SyncSection
 }
 
 export const DEFAULT_STATE_DIR = '/var/lib/concertim-openstack-service'
@@ -185,6 +229,28 @@ export const configSchema: SchemaObject = {
         username: optStr(['admin']),
       },
       required: ['api_host'],
+      type: 'object',
+    },
+    listen: {
+      additionalProperties: false,
+      default: {},
+      properties: {
+        dead_letter_malformed: bool(true),
+        dead_letter_queue: {default: 'concertim-os.notifications.dead', examples: ['concertim-os.notifications.dead'], minLength: 1, type: 'string'},
+        debounce_ms: int(100, 0, [100], 60_000),
+        delivery_limit: int(20, 1, [20], 1000),
+        drain_timeout_ms: int(7000, 0, [7000], 600_000),
+        exchanges: {default: ['nova', 'heat', 'cinder', 'openstack', 'neutron', 'keystone'], examples: [['nova', 'heat', 'cinder', 'openstack', 'neutron', 'keystone']], items: {minLength: 1, type: 'string'}, minItems: 1, type: 'array'},
+        health_host: {default: '127.0.0.1', examples: ['127.0.0.1'], minLength: 1, type: 'string'},
+        health_port: {examples: [9464], maximum: 65_535, minimum: 0, nullable: true, type: 'integer'},
+        max_attempts: int(5, 1, [5], 1000),
+        prefetch: int(100, 1, [100], 65_535),
+        queue: {default: 'concertim-os.notifications', examples: ['concertim-os.notifications'], minLength: 1, type: 'string'},
+        retry_base_ms: int(500, 1, [500]),
+        retry_max_ms: int(30_000, 1, [30_000]),
+        summary_interval: int(60, 0, [60]),
+      },
+      required: [],
       type: 'object',
     },
     lock_dir: {default: DEFAULT_STATE_DIR, examples: [DEFAULT_STATE_DIR], minLength: 1, type: 'string'},
@@ -261,6 +327,18 @@ export const configSchema: SchemaObject = {
       type: 'object',
     },
     sleep_timer: {type: ['number', 'string', 'null']},
+    sync: {
+      additionalProperties: false,
+      default: {},
+      properties: {
+        concurrency: int(8, 1, [8], 256),
+        max_deletes: {examples: [50], minimum: 0, nullable: true, type: 'integer'},
+        require_cm_prefix: bool(false),
+        standalone_servers: {default: 'ignore', enum: ['ignore', 'team_rack'], examples: ['ignore'], type: 'string'},
+      },
+      required: [],
+      type: 'object',
+    },
     store: {
       additionalProperties: false,
       default: {},
@@ -279,7 +357,7 @@ export const configSchema: SchemaObject = {
 }
 
 /** Sections whose keys may be overridden from the environment (`CONCERTIM_OS_<SECTION>_<KEY>`). */
-export const SECTIONS = ['openstack', 'concertim', 'rmq', 'killbill', 'http', 'store', 'metrics'] as const
+export const SECTIONS = ['openstack', 'concertim', 'rmq', 'killbill', 'http', 'store', 'metrics', 'sync', 'listen'] as const
 
 /**
  * Secret keys and where they may also come from: a `<key>_file` sibling (read at start-up) or the

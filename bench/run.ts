@@ -1,0 +1,17 @@
+/**
+ * The benchmark runner: `npm run bench -- <scenario> [options]` (= `tsx bench/run.ts <scenario>`).
+ * Each scenario is a module of this folder exporting `run(args)`, which prints its figures as JSON.
+ */
+const SCENARIOS: Record<string, () => Promise<{run(args: string[]): Promise<void>}>> = {
+  metrics: async () => import('./metrics.js'),
+  sync: async () => import('./sync.js'),
+}
+
+const [name, ...args] = process.argv.slice(2)
+const load = name === undefined ? undefined : SCENARIOS[name]
+if (load === undefined) {
+  console.error(`usage: npm run bench -- <scenario> [options]\nscenarios: ${Object.keys(SCENARIOS).sort().join(', ')}`)
+  process.exitCode = 2
+} else {
+  await (await load()).run(args)
+}

@@ -1,0 +1,432 @@
+/**
+ * The reconcile engine (DESIGN §3), shared by `sync` (scope = everything) and `listen` (scope = one
+ * entity): observe → desire → plan → confirm the deletions that need it (direct GET → 404) → plan
+ * again → apply → record the new baseline in the view store (one atomic batch).
+ *
+ * `dryRun` stops after the plan and writes nothing at all, not even the store.
+ *
+ * The view store layout (one entry per key, plain JSON):
+ * - `template:<flavor id>`, `rack:<stack id>`, `rack:project:<project id>`, `device:<cloud id>` —
+ *   the plan's keys: the baseline (`hash`, `misses`, `concertimId`) plus what `view dump` prints
+ *   without calling the systems (`object`, `name`, `type`, `status`, `teamId`, `teamName`, the
+ *   OpenStack ids, `orderId`, `rackId`, `templateId`…);
+ * - `heat:<stack id>` — the stack's resources and outputs as last read, with the stack version they
+ *   belong to (observe reads a stack again only when it changed);
+ * - the value `lastCompleteSync` (ISO time of the last sync whose every listing was complete) and
+ *   `lastSync`.
+ * Losing the store never causes a duplicate: objects are matched by their own fields in Concertim.
+ */
+import pLimit from 'p-limit'
+
+import {createConcertim} from '../concertim/index.js'
+import {decodeLegacyValue, looksLikePythonRepr} from '../concertim/legacy.js'
+import type {Config} from '../config/index.js'
+import type {HttpContext} from '../http/index.js'
+import {createKillBill} from '../killbill/index.js'
+import type {Baseline, BaselineEntry} from '../model/baseline.js'
+import type {ConcertimState} from '../model/concertim.js'
+import type {DesiredState} from '../model/desired.js'
+import type {JsonValue} from '../model/json.js'
+import type {Action, ActionResult, PendingConfirmation, Plan} from '../model/plan.js'
+import {EVERYTHING, type Scope} from '../model/scope.js'
+import {createOpenStack} from '../openstack/index.js'
+import type {Logger} from '../output/logger.js'
+import {openViewStore} from '../store/index.js'
+import type {ViewEntry, ViewStore} from '../store/types.js'
+import {apply, type ConcertimWriter} from './apply.js'
+import {recordResults} from './baseline.js'
+import {desire, type DesireOptions} from './desire.js'
+import {type ConcertimReader, isStackCacheEntry, type Observation, observe, type ObserveClients, type StackCacheEntry} from './observe.js'
+import type {Decode} from './owned-fields.js'
+import {managedDeviceKey, managedRackKey, plan} from './plan.js'
+
+/** Legacy Python-repr values (`"['10.0.0.5']"`, `"None"`) read as the values they stand for. */
+export const legacyDecode: Decode = (value: string): JsonValue => (looksLikePythonRepr(value) ? decodeLegacyValue(value) : value)
+
+export type SyncPart = 'devices' | 'racks' | 'templates'
+export const SYNC_PARTS: readonly SyncPart[] = ['templates', 'racks', 'devices']
+
+export interface EngineClients {
+  concertim: ConcertimReader & ConcertimWriter
+  killbill?: ObserveClients['killbill']
+  openstack: ObserveClients['openstack']
+}
+
+export interface EngineOptions {
+  /** Concertim writes in flight per phase, Heat stacks read at once. */
+  concurrency: number
+  /** `u_height` of new racks. */
+  defaultRackHeight: number
+  /** Default: 10% of managed objects, at least 5. */
+  maxDeletes?: number
+  requireCmPrefix: boolean
+  standaloneServers: 'ignore' | 'team_rack'
+}
+
+export function engineOptionsFromConfig(config: Pick<Config, 'concertim' | 'sync'>): EngineOptions {
+  const sync = config.sync ?? {concurrency: 8, require_cm_prefix: false, standalone_servers: 'ignore'}
+  return {
+    concurrency: sync.concurrency ?? 8,
+    defaultRackHeight: config.concertim.default_rack_height ?? 42,
+    ...(typeof sync.max_deletes === 'number' ? {maxDeletes: sync.max_deletes} : {}),
+    requireCmPrefix: sync.require_cm_prefix === true,
+    standaloneServers: sync.standalone_servers === 'team_rack' ? 'team_rack' : 'ignore',
+  }
+}
+
+export type ProgressEvent =
+  | {applied: number; phase: 'apply'; total: number}
+  | {phase: 'confirm'; total: number}
+  | {phase: 'observe'}
+  | {phase: 'plan'}
+  | {phase: 'record'}
+
+export interface RunOptions {
+  allowMassDelete?: boolean
+  dryRun?: boolean
+  onProgress?: (event: ProgressEvent) => void
+  /** Apply only the actions on these objects (the plan is computed in full). */
+  only?: readonly SyncPart[]
+}
+
+export interface ReconcileReport {
+  /** The actions given to apply (after `only`), blocked and failed ones included. */
+  actions: readonly Action[]
+  /** Whether every cloud listing was complete and nothing was partial. */
+  complete: boolean
+  /** Deletions that needed a direct GET: how many were asked, how many said 404. */
+  confirmations: {asked: number; gone: number}
+  dryRun: boolean
+  plan: Plan
+  /** Why some part of the cloud was not known in full (nothing of it is deleted). */
+  problems: string[]
+  /** Results of the actions apply attempted (none under dryRun). */
+  results: ActionResult[]
+  scope: Scope
+  /** Heat stacks whose resources were read (the others came from the view store). */
+  stacksRead: number
+}
+
+export interface ListenOutcome extends ReconcileReport {
+  /** Some write succeeded. */
+  applied: boolean
+  /** Nothing to do for this entity (no action at all). */
+  irrelevant: boolean
+}
+
+const OBJECT_OF: Readonly<Record<SyncPart, Action['object']>> = {devices: 'device', racks: 'rack', templates: 'template'}
+const VIEW_PREFIXES = ['template:', 'rack:', 'device:'] as const
+const HEAT_PREFIX = 'heat:'
+
+const isViewKey = (key: string): boolean => VIEW_PREFIXES.some((p) => key.startsWith(p))
+
+export function baselineFromEntries(entries: ReadonlyMap<string, ViewEntry>): Baseline {
+  const out: Record<string, BaselineEntry> = {}
+  for (const [key, e] of entries) {
+    if (!isViewKey(key)) continue
+    const entry: BaselineEntry = {hash: typeof e.hash === 'string' ? e.hash : '', misses: typeof e.misses === 'number' ? e.misses : 0}
+    if (typeof e.concertimId === 'string') entry.concertimId = e.concertimId
+    out[key] = entry
+  }
+  return {entries: out, version: 1}
+}
+
+function stackCacheFromEntries(entries: ReadonlyMap<string, ViewEntry>): Map<string, StackCacheEntry> {
+  const out = new Map<string, StackCacheEntry>()
+  for (const [key, e] of entries) if (key.startsWith(HEAT_PREFIX) && isStackCacheEntry(e)) out.set(key.slice(HEAT_PREFIX.length), e)
+  return out
+}
+
+/**
+ * What the store keeps for each baseline key: the baseline itself and the mapping `view dump`
+ * prints. After a successful write the object is what was desired; otherwise it is what was observed.
+ */
+export function viewEntries(baseline: Baseline, desired: DesiredState, thePlan: Plan, results: readonly ActionResult[], actual: ConcertimState): Map<string, ViewEntry> {
+  const templates = new Map(desired.templates.map((t) => [t.key, t]))
+  const racks = new Map(desired.racks.map((r) => [r.key, r]))
+  const devices = new Map(desired.devices.map((d) => [d.key, d]))
+  const actions = new Map<string, Action>()
+  for (const a of thePlan.actions) if (a.kind !== 'delete') actions.set(a.key, a)
+  const ok = new Set(results.filter((r) => r.ok).map((r) => `${r.kind}\u0000${r.key}`))
+  const teamName = new Map(actual.teams.map((t) => [t.id, t.name]))
+  const rackById = new Map(actual.racks.map((r) => [r.id, r]))
+  const deviceById = new Map(actual.devices.map((d) => [d.id, d]))
+  const templateById = new Map(actual.templates.map((t) => [t.id, t]))
+  const idOfKey = (key: string | undefined): string | undefined => (key === undefined ? undefined : baseline.entries[key]?.concertimId)
+
+  const out = new Map<string, ViewEntry>()
+  for (const [key, b] of Object.entries(baseline.entries)) {
+    const a = actions.get(key)
+    const written = a !== undefined && ok.has(`${a.kind}\u0000${key}`)
+    const inAgreement = written || Object.hasOwn(thePlan.observed, key)
+    const entry: ViewEntry = {...b}
+    if (key.startsWith('template:')) {
+      const d = templates.get(key)
+      const t = b.concertimId === undefined ? undefined : templateById.get(b.concertimId)
+      Object.assign(entry, {
+        flavorId: d?.foreignId ?? t?.foreignId ?? key.slice('template:'.length),
+        height: t?.height ?? d?.height ?? null,
+        name: (written ? a?.name : t?.name) ?? d?.name ?? null,
+        object: 'template',
+      })
+    } else if (key.startsWith('rack:')) {
+      const d = racks.get(key)
+      const r = b.concertimId === undefined ? undefined : rackById.get(b.concertimId)
+      const teamId = r?.teamId ?? d?.teamId ?? null
+      const body = written && a?.object === 'rack' ? a.body : null
+      Object.assign(entry, {
+        kind: d?.kind ?? (key.startsWith('rack:project:') ? 'standalone' : 'stack'),
+        name: (written ? a?.name : r?.name) ?? d?.name ?? null,
+        object: 'rack',
+        orderId: body?.order_id ?? r?.orderId ?? d?.orderId ?? null,
+        orderIdSource: d?.orderIdSource ?? null,
+        projectId: d?.projectId ?? null,
+        stackId: d?.kind === 'standalone' || key.startsWith('rack:project:') ? null : key.slice('rack:'.length),
+        status: (inAgreement ? d?.status : r?.status) ?? r?.status ?? null,
+        teamId,
+        teamName: teamId === null ? null : (teamName.get(teamId) ?? null),
+        uHeight: body?.u_height ?? r?.uHeight ?? null,
+      })
+    } else if (key.startsWith('device:')) {
+      const d = devices.get(key)
+      const dev = b.concertimId === undefined ? undefined : deviceById.get(b.concertimId)
+      const create = written && a?.kind === 'create' && a.object === 'device' ? a : undefined
+      const rackId = dev?.rackId ?? (create?.body?.location.rack_id || idOfKey(create?.refs?.rack)) ?? null
+      const rack = rackId === null ? undefined : rackById.get(rackId)
+      const teamId = rack?.teamId ?? (d === undefined ? undefined : racks.get(d.rackKey)?.teamId) ?? null
+      Object.assign(entry, {
+        instanceId: key.slice('device:'.length),
+        name: (written ? a?.name : dev?.name) ?? d?.name ?? null,
+        object: 'device',
+        rackId,
+        rackKey: d?.rackKey ?? null,
+        stackId: d?.metadata.openstack_stack_id ?? dev?.metadata.openstack_stack_id ?? null,
+        status: (inAgreement ? d?.status : dev?.status) ?? dev?.status ?? null,
+        teamId,
+        teamName: teamId === null ? null : (teamName.get(teamId) ?? null),
+        templateId: dev?.templateId ?? (create?.body?.template_id || idOfKey(create?.refs?.template)) ?? null,
+        type: d?.type ?? dev?.type ?? null,
+      })
+    }
+    out.set(key, entry)
+  }
+  return out
+}
+
+export class ReconcileEngine {
+  constructor(
+    private readonly clients: EngineClients,
+    private readonly store: ViewStore,
+    private readonly logger: Logger | undefined,
+    private readonly options: EngineOptions,
+  ) {}
+
+  /** Everything: the cron/timer run. */
+  async sync(opts: RunOptions = {}): Promise<ReconcileReport> {
+    return this.run(EVERYTHING, opts)
+  }
+
+  /**
+   * One entity (for `listen`): observe what it needs, plan within its scope (nothing outside it is
+   * deleted), apply, record. `irrelevant` when there was nothing to do.
+   */
+  async reconcile(scope: Scope, opts: Omit<RunOptions, 'only'> = {}): Promise<ListenOutcome> {
+    const report = await this.run(scope, opts)
+    return {
+      ...report,
+      applied: report.results.some((r) => r.ok),
+      irrelevant: report.plan.actions.length === 0,
+    }
+  }
+
+  private async run(scope: Scope, opts: RunOptions): Promise<ReconcileReport> {
+    const dryRun = opts.dryRun === true
+    const progress = opts.onProgress ?? (() => undefined)
+    const full = scope.kind === 'all'
+
+    // The store: everything for a full sync; for one entity, only what it needs (read lazily).
+    progress({phase: 'observe'})
+    const loaded = full ? (await this.store.load()).entries : new Map<string, ViewEntry>()
+    const stackCache = full ? stackCacheFromEntries(loaded) : undefined
+
+    const observation = await observe(
+      {concertim: this.clients.concertim, killbill: this.clients.killbill, logger: this.logger, openstack: this.clients.openstack},
+      {
+        concurrency: this.options.concurrency,
+        decode: legacyDecode,
+        ...(full
+          ? {}
+          : {
+              knownConcertimId: async (key: string) => {
+                const e = (await this.store.get([key])).get(key)
+                if (e !== undefined) loaded.set(key, e)
+                return typeof e?.concertimId === 'string' ? e.concertimId : undefined
+              },
+            }),
+        loadStackCache: async (ids: readonly string[]) => {
+          if (stackCache !== undefined) return stackCache
+          const got = await this.store.get(ids.map((id) => `${HEAT_PREFIX}${id}`))
+          const out = new Map<string, StackCacheEntry>()
+          for (const [k, e] of got) {
+            loaded.set(k, e)
+            if (isStackCacheEntry(e)) out.set(k.slice(HEAT_PREFIX.length), e)
+          }
+          return out
+        },
+        projects: this.options.requireCmPrefix,
+        scope,
+      },
+    )
+    for (const p of observation.problems) this.logger?.warn(p)
+
+    progress({phase: 'plan'})
+    const desireOptions: DesireOptions = {requireCmPrefix: this.options.requireCmPrefix, standaloneServers: this.options.standaloneServers}
+    const desired = desire(observation.cloud, observation.concertim, observation.billing, desireOptions)
+    if (!full) {
+      // The baseline entries of the keys this entity touches.
+      const keys = new Set<string>([...desired.templates.map((t) => t.key), ...desired.racks.map((r) => r.key), ...desired.devices.map((d) => d.key)])
+      for (const r of observation.concertim.racks) {
+        const k = managedRackKey(r, legacyDecode)
+        if (k !== null) keys.add(k)
+      }
+      for (const d of observation.concertim.devices) {
+        const k = managedDeviceKey(d, legacyDecode)
+        if (k !== null) keys.add(k)
+      }
+      const missing = [...keys].filter((k) => !loaded.has(k))
+      for (const [k, e] of await this.store.get(missing)) loaded.set(k, e)
+    }
+    const baseline = baselineFromEntries(loaded)
+    const planOptions = {
+      allowMassDelete: opts.allowMassDelete === true,
+      decode: legacyDecode,
+      defaultRackHeight: this.options.defaultRackHeight,
+      ...(this.options.maxDeletes === undefined ? {} : {maxDeletes: this.options.maxDeletes}),
+      scope,
+    }
+    let thePlan = plan(desired, observation.concertim, baseline, {...planOptions, confirmedGone: observation.confirmedGone})
+    const confirmations = {asked: 0, gone: 0}
+    if (thePlan.pendingConfirmations.length > 0) {
+      progress({phase: 'confirm', total: thePlan.pendingConfirmations.length})
+      const gone = await this.confirmGone(thePlan.pendingConfirmations)
+      confirmations.asked = thePlan.pendingConfirmations.length
+      confirmations.gone = gone.size
+      if (gone.size > 0) thePlan = plan(desired, observation.concertim, baseline, {...planOptions, confirmedGone: new Set([...observation.confirmedGone, ...gone])})
+    }
+
+    const objects = new Set((opts.only ?? SYNC_PARTS).map((p) => OBJECT_OF[p]))
+    const actions = thePlan.actions.filter((a) => objects.has(a.object))
+    const complete = observation.problems.length === 0 && Object.values(observation.cloud.complete).every(Boolean)
+    const report: ReconcileReport = {actions, complete, confirmations, dryRun, plan: thePlan, problems: observation.problems, results: [], scope, stacksRead: observation.stacksRead}
+    if (dryRun) return report
+
+    const applicable = actions.filter((a) => a.blocked === undefined).length
+    let applied = 0
+    if (applicable > 0) progress({applied, phase: 'apply', total: applicable})
+    report.results = await apply({actions}, this.clients.concertim, {
+      concurrency: this.options.concurrency,
+      ...(this.logger === undefined ? {} : {logger: this.logger}),
+      onResult: () => progress({applied: ++applied, phase: 'apply', total: applicable}),
+    })
+
+    progress({phase: 'record'})
+    await this.record(loaded, observation, desired, thePlan, report.results, baseline, full && complete)
+    return report
+  }
+
+  /** Direct GETs for the deletion candidates: the cloud ids that are really gone (404). */
+  private async confirmGone(pending: readonly PendingConfirmation[]): Promise<Set<string>> {
+    const os = this.clients.openstack
+    const limit = pLimit(Math.max(1, this.options.concurrency))
+    const gone = new Set<string>()
+    await Promise.all(
+      pending.map(async (p) =>
+        limit(async () => {
+          try {
+            let missing: boolean
+            switch (p.cloudKind) {
+              case 'server': {
+                missing = (await os.nova.getServer(p.cloudId)) === null
+                break
+              }
+              case 'volume': {
+                missing = (await os.cinder.getVolume(p.cloudId)) === null
+                break
+              }
+              case 'network': {
+                missing = (await os.neutron.getNetwork(p.cloudId)) === null
+                break
+              }
+              case 'stack': {
+                const res = await os.keystone.request<{stack?: {stack_status?: string}}>('orchestration', {accept: [404], url: `stacks/${encodeURIComponent(p.cloudId)}`})
+                missing = res.status === 404 || res.data.stack?.stack_status === 'DELETE_COMPLETE'
+                break
+              }
+              case 'project': {
+                // A project's stand-alone rack goes when its servers do: no GET proves that; the
+                // second complete sync that misses them does.
+                missing = false
+                break
+              }
+            }
+            if (missing) gone.add(p.cloudId)
+          } catch (error) {
+            this.logger?.warn({cloudId: p.cloudId, err: error}, `could not confirm that ${p.cloudKind} ${p.cloudId} is gone: ${(error as Error).message}`)
+          }
+        }),
+      ),
+    )
+    return gone
+  }
+
+  /** The new baseline and mapping into the store, in one batch (only the entries that changed). */
+  private async record(
+    loaded: ReadonlyMap<string, ViewEntry>,
+    observation: Observation,
+    desired: DesiredState,
+    thePlan: Plan,
+    results: readonly ActionResult[],
+    baseline: Baseline,
+    complete: boolean,
+  ): Promise<void> {
+    const next = recordResults(baseline, thePlan, results)
+    const entries = viewEntries(next, desired, thePlan, results, observation.concertim)
+    for (const [id, e] of observation.stackCache) entries.set(`${HEAT_PREFIX}${id}`, e as unknown as ViewEntry)
+    const full = thePlan.scope.kind === 'all'
+    // A full sync drops the cache of stacks it no longer needs, unless the stack listing failed.
+    if (full && !observation.cloud.complete.stacks) for (const [k, e] of loaded) if (k.startsWith(HEAT_PREFIX) && !entries.has(k)) entries.set(k, e)
+
+    const put: Record<string, ViewEntry> = {}
+    for (const [k, e] of entries) {
+      const before = loaded.get(k)
+      if (before === undefined || JSON.stringify(before) !== JSON.stringify(e)) put[k] = e
+    }
+    const remove: string[] = []
+    for (const k of loaded.keys()) {
+      if (entries.has(k)) continue
+      // A full sync owns every key; one entity only the keys whose objects it deleted.
+      if (full || isViewKey(k)) remove.push(k)
+    }
+    const now = new Date().toISOString()
+    await this.store.apply({put, remove, values: full ? {lastSync: now, ...(complete ? {lastCompleteSync: now} : {})} : {}})
+  }
+}
+
+/**
+ * The engine for a configuration: OpenStack, Concertim and (when its section is present) Kill Bill
+ * clients on one HTTP context, and the view store. The caller closes the store.
+ */
+export function createReconcileEngine(config: Config, ctx: HttpContext, logger?: Logger): {engine: ReconcileEngine; store: ViewStore} {
+  const options = engineOptionsFromConfig(config)
+  const settings = ctx.settings ?? {}
+  const context: HttpContext = {...ctx, settings: {...settings, maxInFlightPerHost: Math.max(settings.maxInFlightPerHost ?? 0, options.concurrency)}}
+  const openstack = createOpenStack(config.openstack as unknown as Record<string, unknown>, context)
+  const concertim = createConcertim(config.concertim, context)
+  const killbill = config.killbill === undefined || config.killbill === null ? undefined : createKillBill(config.killbill, context).client
+  const store = openViewStore(config.store)
+  const engine = new ReconcileEngine({concertim: concertim.api, ...(killbill === undefined ? {} : {killbill}), openstack}, store, logger, {
+    ...options,
+    defaultRackHeight: concertim.defaultRackHeight,
+  })
+  return {engine, store}
+}

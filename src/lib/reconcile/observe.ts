@@ -1,0 +1,725 @@
+/**
+ * observe(scope, clients, options) → what the cloud, Concertim and Kill Bill say (reads only).
+ *
+ * Everything is read concurrently and to the last page. A cloud listing that fails does not abort
+ * the observation: that part is marked incomplete (so that `plan` deletes nothing of it) and the
+ * reason is given in `problems`. Concertim is different: without its full state nothing can be
+ * planned safely (a create could duplicate), so a failed Concertim read ends the observation.
+ *
+ * Heat is the costly system: a stack's resources (with nested ones) and outputs are one call each.
+ * They are read only for stacks of projects linked to a Concertim team, and only when the stack
+ * changed since they were last read (`stackCache`, kept by the engine in the view store, keyed by
+ * the stack's update time and status): a stack that did not change has the same resources.
+ */
+import pLimit from 'p-limit'
+
+import type {ConcertimClient} from '../concertim/client.js'
+import type {Device, Rack, Team, Template} from '../concertim/types.js'
+import type {KillBillClient} from '../killbill/client.js'
+import {STACK_ID_FIELD} from '../killbill/types.js'
+import type {BillingState} from '../model/billing.js'
+import {NO_BILLING} from '../model/billing.js'
+import type {CloudCompleteness, CloudState, Flavor, Network, Project, Server, Stack, StackMembership, StackOutput, Volume} from '../model/cloud.js'
+import type {ConcertimDevice, ConcertimRack, ConcertimState, ConcertimTeam, ConcertimTemplate} from '../model/concertim.js'
+import type {JsonObject, JsonValue} from '../model/json.js'
+import type {Scope} from '../model/scope.js'
+import {isCompleteServer, isEmbeddedFlavor, type OpenStack} from '../openstack/index.js'
+import type {CinderVolume, HeatResource, HeatStack, HeatStackDetail, NeutronNetwork, NovaFlavor, NovaPartialServer, NovaServer} from '../openstack/types.js'
+import type {Logger} from '../output/logger.js'
+import {managedRackKey} from './plan.js'
+import {standaloneRackKey, stackRackKey} from './desire.js'
+import type {Decode} from './owned-fields.js'
+
+/** How deep nested stacks (resource groups, provider templates) are listed with a stack's resources. */
+export const NESTED_DEPTH = 3
+
+/** The Concertim reads observe needs (the client, or a test double). */
+export type ConcertimReader = Pick<ConcertimClient, 'device' | 'devices' | 'rack' | 'racks' | 'teams' | 'templates'>
+
+export interface ObserveClients {
+  concertim: ConcertimReader
+  /** Absent when billing is off. */
+  killbill?: Pick<KillBillClient, 'findCustomFields' | 'subscription'>
+  logger?: Logger
+  openstack: Pick<OpenStack, 'cinder' | 'heat' | 'keystone' | 'neutron' | 'nova'>
+}
+
+/** What a stack's resources and outputs were when last read. */
+export interface StackCacheEntry {
+  outputs: StackOutput[]
+  owner: null | string
+  projectId: string
+  resources: StackMembership
+  /** `updated_time` (or `creation_time`) and `stack_status`: when either changes, read again. */
+  version: string
+}
+
+export interface ObserveOptions {
+  /** Heat stacks read at once (and Kill Bill subscriptions). */
+  concurrency: number
+  /** Decoder of legacy values (rack metadata read to find our racks). */
+  decode?: Decode
+  /** The Concertim id the view store knows for a key (scoped observation only): lets it skip the full device listing. */
+  knownConcertimId?: (key: string) => Promise<string | undefined>
+  /** Also list Keystone projects (needed for the `CM_` prefix rule). */
+  projects?: boolean
+  /** What the resources and outputs of these stacks were when last read (from the view store), by stack id. */
+  loadStackCache?: (stackIds: readonly string[]) => Promise<ReadonlyMap<string, StackCacheEntry>>
+  scope: Scope
+}
+
+export interface Observation {
+  billing: BillingState
+  cloud: CloudState
+  concertim: ConcertimState
+  /** Cloud ids a direct GET answered 404 for (scoped observation of an entity that is gone). */
+  confirmedGone: Set<string>
+  /** Why some part is not known in full (each is also why nothing of that part is deleted). */
+  problems: string[]
+  /** The stack cache after this observation: entries read now, plus reused ones. */
+  stackCache: Map<string, StackCacheEntry>
+  /** Heat stacks whose resources were read this time (the others came from the cache). */
+  stacksRead: number
+}
+
+const ALL_COMPLETE: CloudCompleteness = {flavors: true, networks: true, projects: true, servers: true, stacks: true, volumes: true}
+
+// ---------------------------------------------------------------------------------------------
+// Mapping of client records to the model's plain types (pure).
+
+export function toFlavor(f: NovaFlavor): Flavor {
+  return {disk: f.disk, id: f.id, name: f.name, ram: f.ram, vcpus: f.vcpus}
+}
+
+export function toServer(s: NovaServer): Server {
+  const fixed: string[] = []
+  const floating: string[] = []
+  for (const addresses of Object.values(s.addresses ?? {})) {
+    for (const a of addresses) {
+      if (a['OS-EXT-IPS:type'] === 'floating') floating.push(a.addr)
+      else fixed.push(a.addr)
+    }
+  }
+  const flavor = s.flavor
+  return {
+    fixedIps: fixed,
+    flavorId: isEmbeddedFlavor(flavor) ? null : flavor.id,
+    ...(isEmbeddedFlavor(flavor) ? {flavorName: flavor.original_name} : {}),
+    floatingIps: floating,
+    id: s.id,
+    keyName: s.key_name ?? null,
+    name: s.name,
+    networkNames: Object.keys(s.addresses ?? {}),
+    powerState: s['OS-EXT-STS:power_state'] ?? null,
+    projectId: s.tenant_id,
+    status: s.status,
+    taskState: s['OS-EXT-STS:task_state'] ?? null,
+    vmState: s['OS-EXT-STS:vm_state'] ?? null,
+    volumeIds: (s['os-extended-volumes:volumes_attached'] ?? []).map((v) => v.id),
+  }
+}
+
+/** A down-cell record: it proves the server exists, nothing more. */
+export function toPartialServer(s: NovaPartialServer): Server {
+  return {
+    fixedIps: [],
+    flavorId: null,
+    floatingIps: [],
+    id: s.id,
+    keyName: null,
+    name: '',
+    networkNames: [],
+    partial: true,
+    powerState: null,
+    projectId: s.tenant_id ?? '',
+    status: s.status,
+    taskState: null,
+    vmState: null,
+    volumeIds: [],
+  }
+}
+
+function bool(v: unknown): boolean | null {
+  if (typeof v === 'boolean') return v
+  if (typeof v === 'string') {
+    const t = v.toLowerCase()
+    if (t === 'true') return true
+    if (t === 'false') return false
+  }
+  return null
+}
+
+export function toVolume(v: CinderVolume): Volume {
+  return {
+    attachments: (v.attachments ?? []).map((a) => ({device: a.device ?? null, serverId: a.server_id})),
+    availabilityZone: v.availability_zone ?? null,
+    bootable: bool(v.bootable),
+    encrypted: bool(v.encrypted),
+    id: v.id,
+    name: v.name ?? null,
+    projectId: v['os-vol-tenant-attr:tenant_id'] ?? null,
+    size: typeof v.size === 'number' ? v.size : null,
+    status: v.status,
+    volumeType: v.volume_type ?? null,
+  }
+}
+
+export function toNetwork(n: NeutronNetwork): Network {
+  return {
+    adminStateUp: typeof n.admin_state_up === 'boolean' ? n.admin_state_up : null,
+    id: n.id,
+    l2Adjacency: typeof n.l2_adjacency === 'boolean' ? n.l2_adjacency : null,
+    mtu: typeof n.mtu === 'number' ? n.mtu : null,
+    name: n.name ?? '',
+    portSecurityEnabled: typeof n.port_security_enabled === 'boolean' ? n.port_security_enabled : null,
+    projectId: n.project_id ?? n.tenant_id ?? null,
+    shared: typeof n.shared === 'boolean' ? n.shared : null,
+    status: n.status,
+  }
+}
+
+/** The outputs of a stack show (`outputs` of `GET /stacks/{name}/{id}`, values resolved). */
+export function toStackOutputs(detail: Pick<HeatStackDetail, 'outputs'>): StackOutput[] {
+  return (detail.outputs ?? []).map((o) => ({
+    description: o.description ?? null,
+    key: o.output_key,
+    value: (o.output_value ?? null) as JsonValue,
+    ...(o.output_error === undefined ? {} : {error: o.output_error}),
+  }))
+}
+
+/**
+ * What a stack owns, from its resources listed with `nested_depth` (resource group members come as
+ * resources of the nested stacks): servers, volumes and networks; server groups are resolved into
+ * their members by `groupMembers`. A resource without a physical id (not created yet) is skipped.
+ */
+export function membershipOf(resources: readonly HeatResource[], groupMembers: ReadonlyMap<string, readonly string[]> = new Map()): StackMembership {
+  const servers = new Set<string>()
+  const volumes = new Set<string>()
+  const networks = new Set<string>()
+  for (const r of resources) {
+    const id = r.physical_resource_id
+    if (id === undefined || id === null || id === '') continue
+    switch (r.resource_type) {
+      case 'OS::Nova::Server': {
+        servers.add(id)
+        break
+      }
+      case 'OS::Nova::ServerGroup': {
+        for (const m of groupMembers.get(id) ?? []) servers.add(m)
+        break
+      }
+      case 'OS::Cinder::Volume': {
+        volumes.add(id)
+        break
+      }
+      case 'OS::Neutron::Net':
+      case 'OS::Neutron::ProviderNet': {
+        networks.add(id)
+        break
+      }
+      default:
+    }
+  }
+  return {networks: [...networks].sort(), servers: [...servers].sort(), volumes: [...volumes].sort()}
+}
+
+export function stackVersion(s: Pick<HeatStack, 'creation_time' | 'stack_status' | 'updated_time'>): string {
+  return `${s.updated_time ?? s.creation_time ?? ''}|${s.stack_status}`
+}
+
+export function toConcertimTeam(t: Team): ConcertimTeam {
+  return {billingAcctId: t.billing_acct_id, id: t.id, name: t.name, projectId: t.project_id}
+}
+
+export function toConcertimTemplate(t: Template): ConcertimTemplate {
+  return {description: t.description, disk: t.disk, foreignId: t.foreign_id, height: t.height, id: t.id, name: t.name, ram: t.ram, tag: t.tag, vcpus: t.vcpus}
+}
+
+export function toConcertimRack(r: Rack): ConcertimRack {
+  return {
+    creationOutput: r.creation_output,
+    id: r.id,
+    metadata: r.metadata,
+    name: r.name,
+    orderId: r.order_id,
+    status: r.status,
+    teamId: r.owner.id,
+    uHeight: r.u_height,
+  }
+}
+
+export function toConcertimDevice(d: Device, rackId?: string): ConcertimDevice {
+  const loc = d.location as Device['location'] | null | undefined
+  const valid = loc !== null && loc !== undefined && typeof loc.start_u === 'number' && typeof loc.end_u === 'number'
+  return {
+    description: d.description,
+    details: {...(d.details as unknown as JsonObject)},
+    id: d.id,
+    location: valid ? {endU: loc.end_u, facing: loc.facing === 'b' ? 'b' : 'f', startU: loc.start_u} : null,
+    metadata: d.metadata,
+    name: d.name,
+    rackId: (valid && typeof loc.rack_id === 'string' && loc.rack_id !== '' ? loc.rack_id : undefined) ?? rackId ?? null,
+    status: d.status,
+    templateId: d.template_id === 'undefined' || d.template_id === '' ? null : d.template_id,
+    type: d.type,
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** A listing that may fail: its items, or [] and a problem. */
+async function listing<T>(what: string, problems: string[], fn: () => Promise<T[]>): Promise<{complete: boolean; items: T[]}> {
+  try {
+    return {complete: true, items: await fn()}
+  } catch (error) {
+    problems.push(`the ${what} listing failed: ${message(error)}`)
+    return {complete: false, items: []}
+  }
+}
+
+type StackRead =
+  /** Read now (`fresh`) or reused from the cache. */
+  | {entry: StackCacheEntry; fresh: boolean; outcome: 'ok'}
+  /** Heat says 404: the stack went away while being read. */
+  | {outcome: 'gone'}
+  /** It could not be read: nothing of it is known (and nothing is deleted this run). */
+  | {outcome: 'failed'}
+
+class HeatReader {
+  read = 0
+
+  private cache: ReadonlyMap<string, StackCacheEntry> = new Map()
+
+  constructor(
+    private readonly clients: ObserveClients,
+    private readonly loader: ObserveOptions['loadStackCache'],
+    private readonly problems: string[],
+  ) {}
+
+  /** Load the cache entries of these stacks (once per observation). */
+  async prepare(stackIds: readonly string[]): Promise<void> {
+    if (this.loader === undefined || stackIds.length === 0) return
+    try {
+      this.cache = await this.loader(stackIds)
+    } catch (error) {
+      this.clients.logger?.warn(`the stack cache could not be read (${message(error)}): every stack is read again`)
+    }
+  }
+
+  /** Resources and outputs of a stack, from the cache when the stack did not change. */
+  async membership(stack: HeatStack, opts: {fresh?: boolean} = {}): Promise<StackRead> {
+    const version = stackVersion(stack)
+    const cached = this.cache.get(stack.id)
+    if (opts.fresh !== true && cached !== undefined && cached.version === version) return {entry: cached, fresh: false, outcome: 'ok'}
+    const heat = this.clients.openstack.heat
+    this.read++
+    try {
+      const ref = {id: stack.id, stack_name: stack.stack_name}
+      const [detail, resources] = await Promise.all([heat.getStack(ref), heat.listResources(ref, {nestedDepth: NESTED_DEPTH})])
+      if (detail === null || resources === null) {
+        this.clients.logger?.debug({stack: stack.id}, 'stack vanished while being read')
+        return {outcome: 'gone'}
+      }
+      const groups = resources.filter((r) => r.resource_type === 'OS::Nova::ServerGroup' && r.physical_resource_id !== '')
+      const members = new Map<string, readonly string[]>()
+      await Promise.all(
+        groups.map(async (g) => {
+          const res = await this.clients.openstack.keystone.request<{server_group: {members?: string[]}}>('compute', {accept: [404], url: `os-server-groups/${encodeURIComponent(g.physical_resource_id)}`})
+          members.set(g.physical_resource_id, res.status === 404 ? [] : (res.data.server_group.members ?? []))
+        }),
+      )
+      const projectId = stack.project ?? detail.parameters?.['OS::project_id'] ?? ''
+      return {
+        entry: {outputs: toStackOutputs(detail), owner: detail.stack_owner ?? stack.stack_owner ?? null, projectId, resources: membershipOf(resources, members), version},
+        fresh: true,
+        outcome: 'ok',
+      }
+    } catch (error) {
+      this.problems.push(`stack ${stack.id} (${stack.stack_name}) could not be read: ${message(error)}; no rack or device is deleted this run`)
+      return {outcome: 'failed'}
+    }
+  }
+}
+
+function toStack(s: HeatStack, entry: StackCacheEntry): Stack {
+  return {
+    id: s.id,
+    name: s.stack_name,
+    outputs: entry.outputs,
+    owner: entry.owner ?? s.stack_owner ?? null,
+    projectId: s.project ?? entry.projectId,
+    resources: entry.resources,
+    resourcesComplete: true,
+    status: s.stack_status,
+    statusReason: s.stack_status_reason ?? null,
+  }
+}
+
+async function readConcertimBase(c: ConcertimReader): Promise<{racks: ConcertimRack[]; teams: ConcertimTeam[]; templates: ConcertimTemplate[]}> {
+  const [teams, templates, racks] = await Promise.all([c.teams(), c.templates(), c.racks()])
+  return {racks: racks.map((r) => toConcertimRack(r)), teams: teams.map((t) => toConcertimTeam(t)), templates: templates.map((t) => toConcertimTemplate(t))}
+}
+
+/**
+ * Stack id → ids of its ACTIVE Kill Bill subscriptions. One search for every custom field
+ * `openstack_stack_id` (or one per stack when scoped); a subscription is fetched (to see its state)
+ * only when the answer is not already what the rack carries.
+ */
+async function readBilling(
+  kb: NonNullable<ObserveClients['killbill']>,
+  stackIds: readonly string[] | 'all',
+  orderOf: ReadonlyMap<string, null | string>,
+  concurrency: number,
+  problems: string[],
+): Promise<BillingState> {
+  try {
+    const fields =
+      stackIds === 'all'
+        ? await kb.findCustomFields({name: STACK_ID_FIELD, objectType: 'SUBSCRIPTION'}, 1000)
+        : (await Promise.all(stackIds.map(async (id) => kb.findCustomFields({name: STACK_ID_FIELD, objectType: 'SUBSCRIPTION', value: id}, 1000)))).flat()
+    const tagged = new Map<string, Set<string>>()
+    for (const f of fields) {
+      if (f.objectId === undefined || f.value === '') continue
+      const set = tagged.get(f.value) ?? new Set<string>()
+      set.add(f.objectId)
+      tagged.set(f.value, set)
+    }
+    const limit = pLimit(concurrency)
+    const out = new Map<string, readonly string[]>()
+    await Promise.all(
+      [...tagged].map(async ([stackId, ids]) =>
+        limit(async () => {
+          const list = [...ids].sort()
+          if (list.length === 1 && orderOf.get(stackId) === list[0]) {
+            out.set(stackId, list)
+            return
+          }
+          const subs = await Promise.all(list.map(async (id) => kb.subscription(id)))
+          out.set(
+            stackId,
+            subs.filter((s) => s !== null && (s.state === undefined || s.state === 'ACTIVE')).map((s) => (s as {subscriptionId: string}).subscriptionId),
+          )
+        }),
+      ),
+    )
+    return {enabled: true, subscriptionsByStack: out}
+  } catch (error) {
+    problems.push(`Kill Bill could not be read (${message(error)}): new racks get a provisional order id until it can`)
+    return {enabled: true, subscriptionsByStack: new Map()}
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Observe everything (scope `all`) or what one entity needs. */
+export async function observe(clients: ObserveClients, options: ObserveOptions): Promise<Observation> {
+  return options.scope.kind === 'all' ? observeAll(clients, options) : observeScoped(clients, options)
+}
+
+async function observeAll(clients: ObserveClients, options: ObserveOptions): Promise<Observation> {
+  const os = clients.openstack
+  const problems: string[] = []
+  const heat = new HeatReader(clients, options.loadStackCache, problems)
+
+  const concertimBase = readConcertimBase(clients.concertim)
+  const devicesP = clients.concertim.devices()
+  // Do not leave a rejection unhandled while the cloud is read.
+  concertimBase.catch(() => undefined)
+  devicesP.catch(() => undefined)
+
+  const [flavors, projects, stacks, servers, volumes, networks] = await Promise.all([
+    listing('nova flavor', problems, async () => os.nova.listFlavors()),
+    options.projects === true ? listing('keystone project', problems, async () => (await os.keystone.listProjects()).items) : Promise.resolve({complete: true, items: []}),
+    listing('heat stack', problems, async () => os.heat.listStacks({globalTenant: true})),
+    (async () => {
+      try {
+        const l = await os.nova.listServers()
+        if (!l.complete) problems.push(`nova returned ${l.partial.length} partial server record(s) (a cell is down): no server is deleted`)
+        return {complete: true, items: [...l.servers.map((s) => toServer(s)), ...l.partial.map((s) => toPartialServer(s))]}
+      } catch (error) {
+        problems.push(`the nova server listing failed: ${message(error)}`)
+        return {complete: false, items: [] as Server[]}
+      }
+    })(),
+    listing('cinder volume', problems, async () => os.cinder.listVolumes()),
+    listing('neutron network', problems, async () => os.neutron.listNetworks()),
+  ])
+  const base = await concertimBase
+  const linked = new Set(base.teams.map((t) => t.projectId).filter((p): p is string => p !== null && p !== ''))
+
+  const limit = pLimit(Math.max(1, options.concurrency))
+  const stackCache = new Map<string, StackCacheEntry>()
+  const topLevel = stacks.items.filter((s) => s.parent === undefined || s.parent === null)
+  await heat.prepare(topLevel.map((s) => s.id))
+  let stacksComplete = stacks.complete
+  const modelStacks: Stack[] = []
+  await Promise.all(
+    topLevel.map(async (s) => {
+      // Stacks of projects no team shows are not needed (their project id is in the listing for admins).
+      if (s.project !== undefined && s.project !== null && !linked.has(s.project)) {
+        modelStacks.push(toStack(s, {outputs: [], owner: s.stack_owner ?? null, projectId: s.project, resources: {networks: [], servers: [], volumes: []}, version: ''}))
+        return
+      }
+      const read = await limit(async () => heat.membership(s))
+      if (read.outcome === 'failed') stacksComplete = false
+      if (read.outcome !== 'ok') return
+      stackCache.set(s.id, read.entry)
+      modelStacks.push(toStack(s, read.entry))
+    }),
+  )
+  const devices = (await devicesP).map((d) => toConcertimDevice(d))
+
+  let billing: BillingState = NO_BILLING
+  if (clients.killbill !== undefined) {
+    const orderOf = new Map<string, null | string>()
+    for (const r of base.racks) {
+      const key = managedRackKey(r, options.decode)
+      if (key !== null) orderOf.set(key.slice('rack:'.length), r.orderId)
+    }
+    billing = await readBilling(clients.killbill, 'all', orderOf, options.concurrency, problems)
+  }
+
+  return {
+    billing,
+    cloud: {
+      complete: {flavors: flavors.complete, networks: networks.complete, projects: projects.complete, servers: servers.complete, stacks: stacksComplete, volumes: volumes.complete},
+      flavors: flavors.items.map((f) => toFlavor(f)),
+      networks: networks.items.map((n) => toNetwork(n)),
+      projects: projects.items.map((p): Project => ({id: p.id, name: p.name})),
+      servers: servers.items,
+      stacks: modelStacks,
+      volumes: volumes.items.map((v) => toVolume(v)),
+    },
+    concertim: {...base, devices},
+    confirmedGone: new Set(),
+    problems,
+    stackCache,
+    stacksRead: heat.read,
+  }
+}
+
+/** A stack by id alone (Heat redirects `/stacks/{id}` to `/stacks/{name}/{id}`), or null on 404. */
+async function stackById(os: ObserveClients['openstack'], id: string): Promise<HeatStackDetail | null> {
+  const res = await os.keystone.request<{stack: HeatStackDetail}>('orchestration', {accept: [404], url: `stacks/${encodeURIComponent(id)}`})
+  if (res.status === 404) return null
+  const s = res.data.stack
+  return s.stack_status === 'DELETE_COMPLETE' ? null : s
+}
+
+/**
+ * One entity (listen): a server, volume or network (by GET), the stack that owns it (found among the
+ * stacks of its project), a stack with what it owns, or a whole project. Only the Concertim devices of
+ * the racks concerned are read, plus the entity's own device (by the id the view store knows, or
+ * from the full device listing when the store does not know it: never a duplicate).
+ */
+async function observeScoped(clients: ObserveClients, options: ObserveOptions): Promise<Observation> {
+  const scope = options.scope
+  if (scope.kind === 'all') throw new Error('observeScoped needs a scope of one entity')
+  const os = clients.openstack
+  const problems: string[] = []
+  const confirmedGone = new Set<string>()
+  const heat = new HeatReader(clients, options.loadStackCache, problems)
+  const concertimBase = readConcertimBase(clients.concertim)
+  concertimBase.catch(() => undefined)
+
+  const flavorsP = listing('nova flavor', problems, async () => os.nova.listFlavors())
+  let projectId: null | string = null
+  let entityServer: Server | undefined
+  let entityVolume: Volume | undefined
+  let entityNetwork: Network | undefined
+  let scopedStack: HeatStackDetail | undefined
+
+  switch (scope.kind) {
+    case 'server': {
+      const s = await os.nova.getServer(scope.id)
+      if (s === null) confirmedGone.add(scope.id)
+      else {
+        entityServer = isCompleteServer(s) ? toServer(s) : toPartialServer(s)
+        projectId = entityServer.projectId === '' ? null : entityServer.projectId
+      }
+      break
+    }
+    case 'volume': {
+      const v = await os.cinder.getVolume(scope.id)
+      if (v === null) confirmedGone.add(scope.id)
+      else {
+        entityVolume = toVolume(v)
+        projectId = entityVolume.projectId
+      }
+      break
+    }
+    case 'network': {
+      const n = await os.neutron.getNetwork(scope.id)
+      if (n === null) confirmedGone.add(scope.id)
+      else {
+        entityNetwork = toNetwork(n)
+        projectId = entityNetwork.projectId
+      }
+      break
+    }
+    case 'stack': {
+      const s = await stackById(os, scope.id)
+      if (s === null) confirmedGone.add(scope.id)
+      else {
+        scopedStack = s
+        projectId = s.project ?? s.parameters?.['OS::project_id'] ?? null
+      }
+      break
+    }
+    case 'project': {
+      projectId = scope.id
+      break
+    }
+  }
+
+  // The stacks concerned, with what they own.
+  const stacks: Stack[] = []
+  const stackCache = new Map<string, StackCacheEntry>()
+  let stacksComplete = true
+  const limit = pLimit(Math.max(1, options.concurrency))
+  if (scopedStack !== undefined) {
+    const read = await heat.membership(scopedStack, {fresh: true})
+    if (read.outcome === 'failed') stacksComplete = false
+    else if (read.outcome === 'gone') confirmedGone.add(scopedStack.id)
+    else {
+      stackCache.set(scopedStack.id, read.entry)
+      stacks.push(toStack({...scopedStack, project: projectId ?? undefined}, read.entry))
+    }
+  } else if (projectId !== null) {
+    const list = await listing('heat stack', problems, async () => os.heat.listStacks({globalTenant: true, projectId: projectId ?? undefined}))
+    stacksComplete = list.complete
+    const entity = scope.kind === 'project' ? undefined : scope.id
+    await heat.prepare(list.items.map((s) => s.id))
+    const read = await Promise.all(
+      list.items
+        .filter((s) => (s.parent === undefined || s.parent === null) && (s.project === undefined || s.project === projectId))
+        .map(async (s) => limit(async () => ({r: await heat.membership(s), s}))),
+    )
+    for (const {r, s} of read) {
+      if (r.outcome === 'failed') stacksComplete = false
+      if (r.outcome !== 'ok') continue
+      stackCache.set(s.id, r.entry)
+      const owns = entity !== undefined && [...r.entry.resources.servers, ...r.entry.resources.volumes, ...r.entry.resources.networks].includes(entity)
+      if (scope.kind === 'project') stacks.push(toStack({...s, project: projectId}, r.entry))
+      else if (owns) {
+        // The owner is read fresh so that its rack is shown as it is now.
+        const again = r.fresh ? r : await heat.membership(s, {fresh: true})
+        if (again.outcome === 'ok') {
+          stackCache.set(s.id, again.entry)
+          stacks.push(toStack({...s, project: projectId}, again.entry))
+        } else if (again.outcome === 'failed') stacksComplete = false
+      }
+    }
+  }
+
+  // Servers, volumes and networks concerned.
+  const owned = (pick: (m: StackMembership) => readonly string[]) => new Set(stacks.flatMap((s) => pick(s.resources)))
+  let servers: Server[] = []
+  let volumes: Volume[] = []
+  let networks: Network[] = []
+  const complete: CloudCompleteness = {...ALL_COMPLETE}
+  if (scope.kind === 'stack' || scope.kind === 'project') {
+    if (projectId !== null) {
+      const pid = projectId
+      const [sv, vl, nw] = await Promise.all([
+        (async () => {
+          try {
+            const l = await os.nova.listServers({projectId: pid})
+            return {complete: l.complete, items: [...l.servers.map((s) => toServer(s)), ...l.partial.map((s) => toPartialServer(s))]}
+          } catch (error) {
+            problems.push(`the nova server listing failed: ${message(error)}`)
+            return {complete: false, items: [] as Server[]}
+          }
+        })(),
+        listing('cinder volume', problems, async () => (await os.cinder.listVolumes({projectId: pid})).map((v) => toVolume(v))),
+        listing('neutron network', problems, async () => (await os.neutron.listNetworks({projectId: pid})).map((n) => toNetwork(n))),
+      ])
+      Object.assign(complete, {networks: nw.complete, servers: sv.complete, volumes: vl.complete})
+      if (scope.kind === 'stack') {
+        const sIds = owned((m) => m.servers)
+        const vIds = owned((m) => m.volumes)
+        const nIds = owned((m) => m.networks)
+        servers = sv.items.filter((s) => sIds.has(s.id))
+        volumes = vl.items.filter((v) => vIds.has(v.id))
+        networks = nw.items.filter((n) => nIds.has(n.id))
+      } else {
+        servers = sv.items
+        volumes = vl.items
+        networks = nw.items
+      }
+    }
+  } else {
+    if (entityServer !== undefined) servers = [entityServer]
+    if (entityVolume !== undefined) volumes = [entityVolume]
+    if (entityNetwork !== undefined) networks = [entityNetwork]
+    // Other members of the owning stack are not observed: they are neither created nor deleted.
+    if (scope.kind !== 'server') complete.servers = false
+    if (scope.kind !== 'volume') complete.volumes = false
+    if (scope.kind !== 'network') complete.networks = false
+  }
+
+  const flavors = await flavorsP
+  complete.flavors = flavors.complete
+  complete.stacks = stacksComplete
+  const base = await concertimBase
+
+  // Concertim devices: those of the racks concerned, and the entity's own.
+  const rackKeys = new Set<string>(stacks.map((s) => stackRackKey(s.id)))
+  if (scope.kind === 'stack') rackKeys.add(stackRackKey(scope.id))
+  if (projectId !== null) rackKeys.add(standaloneRackKey(projectId))
+  const teamIdsOfProject = new Set(base.teams.filter((t) => t.projectId !== null && t.projectId === projectId).map((t) => t.id))
+  const racks = base.racks.filter((r) => {
+    const key = managedRackKey(r, options.decode)
+    return (key !== null && rackKeys.has(key)) || (scope.kind === 'project' && teamIdsOfProject.has(r.teamId))
+  })
+  let devices: ConcertimDevice[] = []
+  const entityKey = scope.kind === 'server' || scope.kind === 'volume' || scope.kind === 'network' ? `device:${scope.id}` : undefined
+  const known = entityKey === undefined || options.knownConcertimId === undefined ? undefined : await options.knownConcertimId(entityKey)
+  if (entityKey !== undefined && known === undefined) {
+    devices = (await clients.concertim.devices()).map((d) => toConcertimDevice(d))
+  } else {
+    const fromRacks = await Promise.all(racks.map(async (r) => limit(async () => clients.concertim.rack(r.id))))
+    const byId = new Map<string, ConcertimDevice>()
+    fromRacks.forEach((r, i) => {
+      for (const d of r?.devices ?? []) byId.set(d.id, toConcertimDevice(d, racks[i].id))
+    })
+    if (known !== undefined && !byId.has(known)) {
+      const d = await clients.concertim.device(known)
+      if (d !== null) byId.set(d.id, toConcertimDevice(d))
+    }
+    devices = [...byId.values()]
+  }
+
+  let billing: BillingState = NO_BILLING
+  if (clients.killbill !== undefined && stacks.length > 0) {
+    const orderOf = new Map<string, null | string>()
+    for (const r of base.racks) {
+      const key = managedRackKey(r, options.decode)
+      if (key !== null) orderOf.set(key.slice('rack:'.length), r.orderId)
+    }
+    billing = await readBilling(clients.killbill, stacks.map((s) => s.id), orderOf, options.concurrency, problems)
+  } else if (clients.killbill !== undefined) billing = {enabled: true, subscriptionsByStack: new Map()}
+
+  return {
+    billing,
+    cloud: {complete, flavors: flavors.items.map((f) => toFlavor(f)), networks, projects: [], servers, stacks, volumes},
+    concertim: {...base, devices},
+    confirmedGone,
+    problems,
+    stackCache,
+    stacksRead: heat.read,
+  }
+}
+
+/** Whether a value is a JSON object (for reading stored cache entries). */
+export function isStackCacheEntry(v: unknown): v is StackCacheEntry {
+  if (typeof v !== 'object' || v === null) return false
+  const e = v as Record<string, unknown>
+  const r = e.resources as Record<string, unknown> | undefined
+  return typeof e.version === 'string' && Array.isArray(e.outputs) && typeof r === 'object' && r !== null && Array.isArray(r.servers) && Array.isArray(r.volumes) && Array.isArray(r.networks)
+}
