@@ -26,9 +26,12 @@ export interface OpenStack {
 export function createOpenStack(section: Record<string, unknown>, ctx: HttpContext = {}, extra: {clock?: () => number} = {}): OpenStack {
   const auth = keystoneAuthFromConfig(section)
   const options = openStackOptionsFromConfig(section)
+  // The section's own TLS settings (ca_file, insecure) apply to every OpenStack service.
+  const caFile = typeof section.ca_file === 'string' && section.ca_file !== '' ? section.ca_file : undefined
+  const tls = caFile !== undefined || section.insecure === true ? {caFile, insecure: section.insecure === true} : ctx.tls
   const keystone = new KeystoneSession(
     {auth, clock: extra.clock, endpointOverrides: options.endpointOverrides, interface: options.interface, region: options.region, renewMarginMs: options.renewMarginMs},
-    ctx,
+    {...ctx, tls},
   )
   const pageSize = options.pageSize
   let cinder: CinderClient | undefined

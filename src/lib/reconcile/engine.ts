@@ -23,7 +23,7 @@ import {decodeLegacyValue, looksLikePythonRepr} from '../concertim/legacy.js'
 import type {Config} from '../config/index.js'
 import type {HttpContext} from '../http/index.js'
 import {createKillBill} from '../killbill/index.js'
-import type {Baseline, BaselineEntry} from '../model/baseline.js'
+import {type Baseline, type BaselineEntry, EMPTY_BASELINE} from '../model/baseline.js'
 import type {ConcertimState} from '../model/concertim.js'
 import type {DesiredState} from '../model/desired.js'
 import type {JsonValue} from '../model/json.js'
@@ -105,6 +105,11 @@ export interface ReconcileReport {
   scope: Scope
   /** Heat stacks whose resources were read (the others came from the view store). */
   stacksRead: number
+  /**
+   * Under dryRun: the mapping the systems show now (what a sync would record for the objects
+   * that already exist), for `view dump --refresh`.
+   */
+  view?: Map<string, ViewEntry>
 }
 
 export interface ListenOutcome extends ReconcileReport {
@@ -318,7 +323,10 @@ export class ReconcileEngine {
     const actions = thePlan.actions.filter((a) => objects.has(a.object))
     const complete = observation.problems.length === 0 && Object.values(observation.cloud.complete).every(Boolean)
     const report: ReconcileReport = {actions, complete, confirmations, dryRun, plan: thePlan, problems: observation.problems, results: [], scope, stacksRead: observation.stacksRead}
-    if (dryRun) return report
+    if (dryRun) {
+      report.view = viewEntries(recordResults(EMPTY_BASELINE, thePlan, []), desired, thePlan, [], observation.concertim)
+      return report
+    }
 
     const applicable = actions.filter((a) => a.blocked === undefined).length
     let applied = 0

@@ -52,4 +52,11 @@ describe('openstack/index: createOpenStack', () => {
     expect(cloud.requestsTo('/elsewhere/servers/detail')[0].headers['openstack-api-version']).to.equal('compute 2.79')
     expect(await os.keystone.endpoint('orchestration')).to.equal(`${cloud.base}/heat/v1/${PROJECT_ID}`)
   })
+
+  it("uses the section's own TLS settings (ca_file) for every service", async () => {
+    cloud = await FakeCloud.start()
+    const os = createOpenStack({auth_url: cloud.authUrl, ca_file: '/nonexistent/openstack-ca.pem', password: 'pw-tls', project_id: PROJECT_ID, user_domain_name: 'Default', username: 'admin'}, FAST_HTTP)
+    const err = await os.keystone.token().catch((error: unknown) => error)
+    expect((err as Error).message).to.contain('cannot read CA file /nonexistent/openstack-ca.pem')
+  })
 })

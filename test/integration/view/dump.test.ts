@@ -1,0 +1,91 @@
+import {expect} from 'chai'
+import {load as parseYaml} from 'js-yaml'
+import {statSync} from 'node:fs'
+
+import type {ViewDumpResult} from '../../../src/commands/view/dump.js'
+import {startSyncWorld, type SyncWorld} from '../sync/support.js'
+
+describe('concertim-os view dump (real process, simulator)', function () {
+  this.timeout(120_000)
+  let world: SyncWorld
+
+  before(async () => {
+    world = await startSyncWorld()
+  })
+  after(async () => {
+    await world.stop()
+  })
+
+  it('before any sync: an empty view, with a warning that says what to do', async () => {
+    const run = await world.cli(['view', 'dump', '--json'])
+    expect(run.code).to.equal(0)
+    const dump = JSON.parse(run.stdout) as ViewDumpResult
+    expect(dump.racks).to.deep.equal([])
+    expect(dump.warnings.join('\n')).to.contain("run 'concertim-os sync' first")
+    expect(dump.teams.length).to.be.greaterThan(0)
+  })
+
+  it('after a sync: every rack and device with its Concertim, OpenStack and Kill Bill ids', async () => {
+    expect((await world.cli(['sync'])).code).to.equal(0)
+    const run = await world.cli(['view', 'dump', '--json'])
+    expect(run.code).to.equal(0)
+    const dump = JSON.parse(run.stdout) as ViewDumpResult
+    const {sim} = world
+    expect(dump.source).to.equal('store')
+    expect(dump.lastCompleteSync).to.be.a('string')
+    expect(dump.racks.map((r) => r.stackId).sort()).to.deep.equal([...sim.concertim.racks.values()].map((r) => (r.metadata as Record<string, string>).openstack_stack_id).sort())
+    expect(dump.devices).to.have.length(sim.concertim.devices.size)
+    for (const r of dump.racks) {
+      expect(r.concertimId).to.be.a('string')
+      expect(r.orderId, 'Kill Bill order').to.be.a('string')
+      expect(r.teamName).to.be.a('string')
+    }
+    for (const d of dump.devices) {
+      expect(sim.concertim.devices.get(d.concertimId as string), d.name ?? '').to.not.equal(undefined)
+      expect(d.rackName).to.be.a('string')
+    }
+    const team = dump.teams.find((t) => dump.racks.some((r) => r.teamId === t.concertimId))!
+    expect(team.projectId).to.be.a('string')
+    expect(team.billingAccountId).to.be.a('string')
+  })
+
+  it('--type and --team narrow it; --format yaml prints YAML', async () => {
+    const all = JSON.parse((await world.cli(['view', 'dump', '--json'])).stdout) as ViewDumpResult
+    const team = all.racks[0].teamName!
+    const run = await world.cli(['view', 'dump', '--format', 'yaml', '--type', 'rack,device', '--team', team])
+    expect(run.code).to.equal(0)
+    const dump = parseYaml(run.stdout) as ViewDumpResult
+    expect(dump.teams).to.deep.equal([])
+    expect(dump.templates).to.deep.equal([])
+    expect(dump.racks.length).to.be.greaterThan(0)
+    expect(dump.racks.every((r) => r.teamName === team)).to.equal(true)
+    expect(dump.devices.every((d) => d.teamName === team)).to.equal(true)
+    expect(dump.racks.length).to.equal(all.racks.filter((r) => r.teamName === team).length)
+  })
+
+  it('--refresh rebuilds the same mapping from the systems and writes nothing', async () => {
+    const stored = JSON.parse((await world.cli(['view', 'dump', '--json'])).stdout) as ViewDumpResult
+    const before = world.sim.stats()
+    const viewWritten = statSync(world.storePath).mtimeMs
+    const run = await world.cli(['view', 'dump', '--json', '--refresh'])
+    expect(run.code).to.equal(0)
+    const after = world.sim.stats()
+    const fresh = JSON.parse(run.stdout) as ViewDumpResult
+    expect(fresh.source).to.equal('systems')
+    const ids = (d: ViewDumpResult) => d.devices.map((x) => `${x.openstackId}=${x.concertimId}`).sort()
+    expect(ids(fresh)).to.deep.equal(ids(stored))
+    expect(fresh.racks.map((r) => `${r.stackId}=${r.concertimId}=${r.orderId}`).sort()).to.deep.equal(stored.racks.map((r) => `${r.stackId}=${r.concertimId}=${r.orderId}`).sort())
+    // It read (more than the plain dump does), and wrote nothing anywhere.
+    expect(after.concertim.requests - before.concertim.requests).to.be.greaterThan(0)
+    expect(world.sim.concertim.racks.size).to.equal(stored.racks.length)
+    expect(statSync(world.storePath).mtimeMs, 'the view file is not rewritten').to.equal(viewWritten)
+  })
+
+  it('the table lists each type with its count', async () => {
+    const run = await world.cli(['view', 'dump'])
+    expect(run.code).to.equal(0)
+    expect(run.stdout).to.match(/^Racks \(\d+\)$/m)
+    expect(run.stdout).to.match(/^Devices \(\d+\)$/m)
+    expect(run.stdout).to.contain('Source: as recorded by the sync of')
+  })
+})
