@@ -89,8 +89,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /** What every client needs from the HTTP layer: settings from config, the shared ledger and logger. */
-  protected httpContext(opts: {dryRun?: boolean} = {}): HttpContext {
-    const http = this.appConfig().http
+  protected httpContext(opts: {dryRun?: boolean} = {}, config?: Config): HttpContext {
+    const {http} = config ?? this.appConfig()
     return {
       dryRun: opts.dryRun,
       ledger: this.ledger,

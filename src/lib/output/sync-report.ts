@@ -1,0 +1,155 @@
+/**
+ * What a sync reports: the stable `--json` shapes of a plan (dry run) and of a run, built from the
+ * engine's report, and their text for people. Shared by `sync` and `demo`.
+ */
+import type {SystemCalls} from '../http/index.js'
+import type {Action, ActionKind, Blocked, FieldChange, Notice} from '../model/plan.js'
+import type {ReconcileReport} from '../reconcile/engine.js'
+import {renderTable} from './table.js'
+
+/** One action of the plan, as `--dry-run --json` prints it (a stable schema). */
+export interface PlannedAction {
+  blocked: Blocked | null
+  changes: Record<string, FieldChange>
+  cloudId: null | string
+  concertimId: null | string
+  /** Set when the action cannot be done at all (it is reported as failed, never attempted). */
+  failed: null | string
+  key: string
+  kind: ActionKind
+  name: string
+  object: Action['object']
+  reason: string
+}
+
+export interface DryRunResult {
+  actions: PlannedAction[]
+  /** Calls made by system: reads only (`writes` is 0 — the HTTP layer refuses any write under --dry-run). */
+  calls: Record<string, SystemCalls>
+  counts: {blocked: number; create: number; delete: number; failed: number; unchanged: number; update: number}
+  deletionCapExceeded: boolean
+  dryRun: true
+  maxDeletes: number
+  notices: Notice[]
+  problems: string[]
+}
+
+type Outcome = {failed: number; ok: number}
+
+export interface SyncResult {
+  calls: Record<string, SystemCalls>
+  /** Calls by system and HTTP method. */
+  callsByMethod: Record<string, Record<string, number>>
+  complete: boolean
+  confirmations: {asked: number; gone: number}
+  counts: {blocked: number; create: Outcome; delete: Outcome; unchanged: number; update: Outcome}
+  deletionCapExceeded: boolean
+  dryRun: false
+  durationMs: number
+  failures: {action: ActionKind; key: string; name: string; object: Action['object']; reason: string}[]
+  maxDeletes: number
+  notices: Notice[]
+  problems: string[]
+}
+
+const MAX_ROWS = 200
+
+export function plannedAction(a: Action): PlannedAction {
+  return {
+    blocked: a.blocked ?? null,
+    changes: {...a.changes},
+    cloudId: a.cloudId,
+    concertimId: a.concertimId,
+    failed: a.failed ?? null,
+    key: a.key,
+    kind: a.kind,
+    name: a.name,
+    object: a.object,
+    reason: a.reason,
+  }
+}
+
+export function dryRunResult(report: ReconcileReport, calls: Record<string, SystemCalls>): DryRunResult {
+  const counts = {blocked: 0, create: 0, delete: 0, failed: 0, unchanged: Object.keys(report.plan.observed).length, update: 0}
+  for (const a of report.actions) {
+    if (a.failed !== undefined) counts.failed++
+    else if (a.blocked !== undefined) counts.blocked++
+    else counts[a.kind]++
+  }
+  return {
+    actions: report.actions.map((a) => plannedAction(a)),
+    calls,
+    counts,
+    deletionCapExceeded: capHeld(report),
+    dryRun: true,
+    maxDeletes: report.plan.maxDeletes,
+    notices: [...report.plan.notices],
+    problems: report.problems,
+  }
+}
+
+export function syncResult(report: ReconcileReport, calls: Record<string, SystemCalls>, durationMs: number): SyncResult {
+  const counts = {blocked: 0, create: {failed: 0, ok: 0}, delete: {failed: 0, ok: 0}, unchanged: Object.keys(report.plan.observed).length, update: {failed: 0, ok: 0}}
+  for (const a of report.actions) if (a.blocked !== undefined) counts.blocked++
+  const byKey = new Map(report.actions.map((a) => [`${a.kind}\u0000${a.key}`, a]))
+  const failures: SyncResult['failures'] = []
+  for (const r of report.results) {
+    counts[r.kind][r.ok ? 'ok' : 'failed']++
+    if (!r.ok) failures.push({action: r.kind, key: r.key, name: byKey.get(`${r.kind}\u0000${r.key}`)?.name ?? r.key, object: r.object, reason: r.error ?? 'failed'})
+  }
+  return {
+    calls,
+    callsByMethod: {},
+    complete: report.complete,
+    confirmations: report.confirmations,
+    counts,
+    deletionCapExceeded: capHeld(report),
+    dryRun: false,
+    durationMs,
+    failures,
+    maxDeletes: report.plan.maxDeletes,
+    notices: [...report.plan.notices],
+    problems: report.problems,
+  }
+}
+
+/** Deletions were withheld by the cap (not when --allow-mass-delete let them through). */
+function capHeld(report: ReconcileReport): boolean {
+  return report.plan.actions.some((a) => a.blocked?.code === 'cap')
+}
+
+export function formatPlan(result: DryRunResult, columns = 140): {err: string[]; out: string[]} {
+const out: string[] = []
+const err: string[] = []
+  for (const p of result.problems) err.push(`! ${p}`)
+  if (result.actions.length === 0) out.push('Nothing to do: Concertim already shows the cloud.')
+  else {
+    const rows = result.actions.slice(0, MAX_ROWS).map((a) => [
+      a.kind,
+      a.object,
+      a.name,
+      a.concertimId ?? '(new)',
+      a.failed === null ? (a.blocked === null ? a.reason : `${a.reason}\nwithheld: ${a.blocked.message}`) : `${a.reason}\nfails: ${a.failed}`,
+    ])
+    const width = Math.max(40, columns - 80)
+    out.push(renderTable(['action', 'object', 'name', 'concertim id', 'why'], rows, {wrap: [8, 10, 24, 38, width]}))
+    if (result.actions.length > MAX_ROWS) out.push(`… and ${result.actions.length - MAX_ROWS} more (use --json for all)`)
+  }
+  for (const n of result.notices) out.push(`note: ${n.message}`)
+  const c = result.counts
+  out.push(`Plan: ${c.create} to create, ${c.update} to update, ${c.delete} to delete${c.blocked > 0 ? `, ${c.blocked} withheld` : ''}${c.failed > 0 ? `, ${c.failed} impossible` : ''}; ${c.unchanged} unchanged.`)
+  if (result.deletionCapExceeded) out.push(`The deletions exceed the cap of ${result.maxDeletes}: a sync would delete nothing without --allow-mass-delete.`)
+  return {err, out}
+}
+
+export function formatSyncResult(result: SyncResult): {err: string[]; out: string[]} {
+const out: string[] = []
+const err: string[] = []
+  for (const f of result.failures.slice(0, MAX_ROWS)) err.push(`✗ ${f.action} ${f.object} ${f.name} (${f.key}): ${f.reason}`)
+  const c = result.counts
+  const part = (o: Outcome) => `${o.ok}${o.failed > 0 ? ` (+${o.failed} failed)` : ''}`
+  out.push(`Created ${part(c.create)}, updated ${part(c.update)}, deleted ${part(c.delete)}${c.blocked > 0 ? `; ${c.blocked} deletion(s) withheld` : ''}; ${c.unchanged} unchanged (${(result.durationMs / 1000).toFixed(1)} s).`)
+  for (const p of result.problems) out.push(`! ${p}`)
+  if (result.deletionCapExceeded) out.push(`Deletions withheld: more than the cap of ${result.maxDeletes}. Check the plan (--dry-run), then run with --allow-mass-delete.`)
+  return {err, out}
+}
