@@ -25,10 +25,7 @@ export interface DemoResult {
 export default class Demo extends BaseCommand<typeof Demo> {
   static override description = `Try concertim-os on the built-in simulator: no cloud, no Concertim, nothing to configure.
 
-Starts the simulator of OpenStack, Concertim, its metric daemon and Kill Bill on 127.0.0.1 with a
-small generated cloud, runs a sync (flavors → templates, Heat stacks → racks, their servers, volumes
-and networks → devices), shows the resulting view, then the plan of a second sync — which is empty,
-because a sync of an unchanged cloud writes nothing — and stops. Leaves nothing behind.`
+Starts the simulator of OpenStack, Concertim, its metric daemon and Kill Bill on 127.0.0.1 with a small generated cloud, runs a sync (flavors → templates, Heat stacks → racks, their servers, volumes and networks → devices), shows the resulting view, then the plan of a second sync — which is empty, because a sync of an unchanged cloud writes nothing — and stops. Leaves nothing behind.`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'The demo on a small cloud'},

@@ -6,15 +6,9 @@ import {mark, renderTable} from '../lib/output/table.js'
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static override description = `Check every configured system: reachable, TLS, authentication, and what concertim-os needs there.
 
-OpenStack: Keystone reachable and accepting the credentials; roles admin, member, watcher (and rating
-with billing); users admin and concertim (and cloudkitty with billing); nova, heat, cinder, neutron,
-gnocchi (and cloudkitty) answering with the token. Concertim: the app reachable, login, a root user,
-the templates tagged 'volume' and 'network'; the metric reporting daemon. Kill Bill (when
-configured): reachable, credentials and API key, the plan. RabbitMQ (when configured): connection and
-the notification exchanges, checked passively (nothing is created).
+OpenStack: Keystone reachable and accepting the credentials; roles admin, member, watcher (and rating with billing); users admin and concertim (and cloudkitty with billing); nova, heat, cinder, neutron, gnocchi (and cloudkitty) answering with the token. Concertim: the app reachable, login, a root user, the templates tagged 'volume' and 'network'; the metric reporting daemon. Kill Bill (when configured): reachable, credentials and API key, the plan. RabbitMQ (when configured): connection and the notification exchanges, checked passively (nothing is created).
 
-Exits 0 when every check passes (warnings allowed), 1 when any fails, 2 when the configuration is
-invalid. Made for CI smoke tests and for the first run on a new host.`
+Exits 0 when every check passes (warnings allowed), 1 when any fails, 2 when the configuration is invalid. Made for CI smoke tests and for the first run on a new host.`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'Check the systems of the default configuration'},

@@ -8,14 +8,9 @@ import type {CloudPreset} from '../sim/generator.js'
 import {SIM_SYSTEMS, type Simulator, startSimulator} from '../sim/index.js'
 
 export default class Sim extends BaseCommand<typeof Sim> {
-  static override description = `Run the simulator in the foreground: a generated OpenStack (Keystone, Nova, Heat, Cinder, Neutron,
-Gnocchi, CloudKitty), Concertim with its metric reporting daemon, and Kill Bill, each on its own HTTP
-port of 127.0.0.1.
+  static override description = `Run the simulator in the foreground: a generated OpenStack (Keystone, Nova, Heat, Cinder, Neutron, Gnocchi, CloudKitty), Concertim with its metric reporting daemon, and Kill Bill, each on its own HTTP port of 127.0.0.1.
 
-With --rabbit-url it also publishes the notifications OpenStack would (nova legacy and/or versioned,
-heat, cinder, neutron; oslo.messaging envelope) for every change made through its changes API.
-With --write-config it writes a configuration (YAML, mode 0600) that points concertim-os at it.
-Stops cleanly on SIGINT or SIGTERM (exit 0).`
+With --rabbit-url it also publishes the notifications OpenStack would (nova legacy and/or versioned, heat, cinder, neutron; oslo.messaging envelope) for every change made through its changes API. With --write-config it writes a configuration (YAML, mode 0600) that points concertim-os at it. Stops cleanly on SIGINT or SIGTERM (exit 0).`
 
   static override enableJsonFlag = true
 

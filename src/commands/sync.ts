@@ -12,20 +12,11 @@ export type {DryRunResult, PlannedAction, SyncResult} from '../lib/output/sync-r
 export default class Sync extends BaseCommand<typeof Sync> {
   static override description = `Make Concertim show the OpenStack cloud: templates from flavors, racks from Heat stacks, devices from their servers, volumes and networks.
 
-One pass of observe → plan → apply. OpenStack, Concertim and Kill Bill (when configured) are read in
-full; the plan holds only what differs from Concertim, so a sync of an unchanged cloud writes nothing.
-Concertim objects are matched by their own fields (flavor id, stack id, instance id), so losing the
-local view never makes a duplicate.
+One pass of observe → plan → apply. OpenStack, Concertim and Kill Bill (when configured) are read in full; the plan holds only what differs from Concertim, so a sync of an unchanged cloud writes nothing. Concertim objects are matched by their own fields (flavor id, stack id, instance id), so losing the local view never makes a duplicate.
 
-Deletion safety: only objects carrying concertim-os (or the original service's) metadata are deleted;
-nothing is deleted when a listing was incomplete; a missing object is deleted only once a direct GET
-says 404 (or a second complete sync misses it too); more deletions than sync.max_deletes (default
-10% of the managed objects, at least 5) stop every deletion (exit 4) unless --allow-mass-delete.
+Deletion safety: only objects carrying concertim-os (or the original service's) metadata are deleted; nothing is deleted when a listing was incomplete; a missing object is deleted only once a direct GET says 404 (or a second complete sync misses it too); more deletions than sync.max_deletes (default 10% of the managed objects, at least 5) stop every deletion (exit 4) unless --allow-mass-delete.
 
-A lock in lock_dir stops overlapping runs (exit 75). Exit codes: 0 done, 1 failure (a system
-unreachable, a bad answer), 2 usage or configuration, 3 finished but some actions failed or part of the
-cloud could not be read (nothing of that part deleted), 4 deletions withheld by the cap, 75 another
-sync holds the lock.`
+A lock in lock_dir stops overlapping runs (exit 75). Exit codes: 0 done, 1 failure (a system unreachable, a bad answer), 2 usage or configuration, 3 finished but some actions failed or part of the cloud could not be read (nothing of that part deleted), 4 deletions withheld by the cap, 75 another sync holds the lock.`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'One sync (what cron and the systemd timer run)'},

@@ -18,17 +18,9 @@ const MAX_PROBLEM_ROWS = 30
 export default class MetricsPush extends BaseCommand<typeof MetricsPush> {
   static override description = `Push the metrics of every Instance device from Gnocchi to the Concertim metric reporting daemon.
 
-For each Instance device we manage (from the view, or from Concertim devices carrying
-metadata.openstack_instance_id): cpu_load (%), ram_usage (%), network_usage (B/s), throughput (B/s)
-and iops (OPS/s). Gnocchi is read in batch — three aggregates queries per metrics.batch_size
-servers, every disk and every network interface of a server summed — and each metric is PUT to the
-MRD (one per request) with bounded concurrency. A metric without a recent measure is not sent (never
-a fake 0) and is counted; a device the MRD does not know yet (404) is counted and left for the next run.
+For each Instance device we manage (from the view, or from Concertim devices carrying metadata.openstack_instance_id): cpu_load (%), ram_usage (%), network_usage (B/s), throughput (B/s) and iops (OPS/s). Gnocchi is read in batch — three aggregates queries per metrics.batch_size servers, every disk and every network interface of a server summed — and each metric is PUT to the MRD (one per request) with bounded concurrency. A metric without a recent measure is not sent (never a fake 0) and is counted; a device the MRD does not know yet (404) is counted and left for the next run.
 
-One pass by default (for cron or a systemd timer); --every keeps it resident on a drift-free
-schedule. A lock stops overlapping runs (exit 75). Exit codes: 0 ok (no-data and not-yet-known
-devices included), 1 Gnocchi or Concertim unreachable or the MRD refusing everything, 2 usage or
-configuration, 3 some metrics were rejected or failed, 75 another run holds the lock.`
+One pass by default (for cron or a systemd timer); --every keeps it resident on a drift-free schedule. A lock stops overlapping runs (exit 75). Exit codes: 0 ok (no-data and not-yet-known devices included), 1 Gnocchi or Concertim unreachable or the MRD refusing everything, 2 usage or configuration, 3 some metrics were rejected or failed, 75 another run holds the lock.`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'One pass (what cron and the systemd timer run)'},

@@ -20,11 +20,7 @@ export interface ViewDumpResult extends ViewMapping {
 export default class ViewDump extends BaseCommand<typeof ViewDump> {
   static override description = `Show the mapping between Concertim, OpenStack and Kill Bill objects.
 
-Teams (OpenStack project, Kill Bill account), users (OpenStack user), templates (flavor), racks
-(Heat stack, Kill Bill order) and devices (server, volume or network) with their ids and status.
-Templates, racks and devices come from the view the last sync recorded (no call to OpenStack);
-teams and users are read from Concertim. --refresh rebuilds everything from the systems instead,
-writing nothing (not even the view).`
+Teams (OpenStack project, Kill Bill account), users (OpenStack user), templates (flavor), racks (Heat stack, Kill Bill order) and devices (server, volume or network) with their ids and status. Templates, racks and devices come from the view the last sync recorded (no call to OpenStack); teams and users are read from Concertim. --refresh rebuilds everything from the systems instead, writing nothing (not even the view).`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'Everything, as tables'},
