@@ -34,13 +34,14 @@ export function isWriteMethod(method: string): boolean {
 }
 
 export class CallLedger {
-  private readonly rows = new Map<string, CallSummaryRow>()
+  /** system → method → status → row: recording a call builds no key. */
+  private readonly rows = new Map<string, Map<string, Map<number | string, CallSummaryRow>>>()
   /** Write attempts that were only reads in disguise (Keystone auth, Gnocchi search…), by system. */
   private readonly readOnlyPosts = new Map<string, number>()
 
   /** Everything recorded, one row per system/method/status. */
   get summary(): CallSummaryRow[] {
-    return [...this.rows.values()].sort(
+    return [...this.allRows()].sort(
       (a, b) => a.system.localeCompare(b.system) || a.method.localeCompare(b.method) || String(a.status).localeCompare(String(b.status)),
     )
   }
@@ -48,7 +49,7 @@ export class CallLedger {
   /** Totals per system. `writes` counts mutating requests only (a POST that only reads is not a write). */
   bySystem(): Record<string, SystemCalls> {
     const out: Record<string, SystemCalls> = {}
-    for (const row of this.rows.values()) {
+    for (const row of this.allRows()) {
       const s = (out[row.system] ??= {calls: 0, errors: 0, ms: 0, writes: 0})
       s.calls += row.count
       s.ms += row.totalMs
@@ -62,11 +63,14 @@ export class CallLedger {
 
   record(rec: CallRecord & {readOnly?: boolean}): void {
     const method = rec.method.toUpperCase()
-    const key = `${rec.system}\u0000${method}\u0000${rec.status}`
-    let row = this.rows.get(key)
+    let methods = this.rows.get(rec.system)
+    if (methods === undefined) this.rows.set(rec.system, (methods = new Map()))
+    let statuses = methods.get(method)
+    if (statuses === undefined) methods.set(method, (statuses = new Map()))
+    let row = statuses.get(rec.status)
     if (row === undefined) {
       row = {count: 0, method, status: rec.status, system: rec.system, totalMs: 0}
-      this.rows.set(key, row)
+      statuses.set(rec.status, row)
     }
     row.count++
     row.totalMs += rec.ms
@@ -81,8 +85,12 @@ export class CallLedger {
   /** Total calls (optionally of one system). */
   total(system?: string): number {
     let n = 0
-    for (const row of this.rows.values()) if (system === undefined || row.system === system) n += row.count
+    for (const row of this.allRows()) if (system === undefined || row.system === system) n += row.count
     return n
+  }
+
+  private *allRows(): Generator<CallSummaryRow> {
+    for (const methods of this.rows.values()) for (const statuses of methods.values()) yield* statuses.values()
   }
 
   /** Mutating calls made (optionally to one system). */

@@ -24,6 +24,7 @@ import {ConfigError} from '../errors.js'
 import {type Logger, silentLogger} from '../output/logger.js'
 import {redact} from '../output/redact.js'
 import {CallLedger, isWriteMethod} from './calls.js'
+import {Deadline} from './deadline.js'
 import {HttpError, redactUrl, serverMessageOf} from './errors.js'
 
 export interface TlsOptions {
@@ -96,6 +97,8 @@ export interface HttpResponse<T> {
 }
 
 interface Meta {
+  /** Upper case. */
+  method: string
   readOnly: boolean
   retryUnsafe: boolean
 }
@@ -144,13 +147,16 @@ function agentsFor(tls: TlsOptions | undefined, maxSockets: number): {http: http
         throw new ConfigError('ca_file', `cannot read CA file ${tls.caFile}: ${(error as Error).message}`, 'ca_file: /etc/ssl/certs/my-cloud-ca.pem')
       }
     }
+    // TCP keep-alive probes after 60 s idle: what axios's own adapter sets on each request's socket.
+    // Giving the agent the same value means the socket option is set once per connection, not
+    // switched back and forth on every request.
+    const keepAlive = {keepAlive: true, keepAliveMsecs: 60_000, maxSockets}
     agents = {
-      http: new http.Agent({keepAlive: true, maxSockets}),
+      http: new http.Agent(keepAlive),
       https: new https.Agent({
+        ...keepAlive,
         // An extra CA is added to Node's bundled roots, not put in their place.
         ca: ca === undefined ? undefined : [...rootCertificates, ca],
-        keepAlive: true,
-        maxSockets,
         rejectUnauthorized: tls?.insecure !== true,
       }),
     }
@@ -164,6 +170,10 @@ export class HttpClient {
   readonly settings: HttpSettings
   readonly system: string
   private readonly axios: AxiosInstance
+  /** The base URL without its trailing slashes. */
+  private readonly base: string
+  /** The per-host limit of the base URL's host (most requests), found once. */
+  private readonly baseLimit?: LimitFunction
   private readonly dryRun: boolean
   private readonly logger: Logger
 
@@ -173,22 +183,30 @@ export class HttpClient {
     this.ledger = options.ledger ?? new CallLedger()
     this.logger = options.logger ?? silentLogger
     this.dryRun = options.dryRun === true
+    this.base = (options.baseURL ?? '').replace(/\/+$/, '')
+    if (options.baseURL !== undefined && /^https?:\/\//i.test(options.baseURL)) {
+      this.baseLimit = limiterFor(new URL(options.baseURL).host, this.settings.maxInFlightPerHost)
+    }
     const agents = agentsFor(options.tls, this.settings.maxInFlightPerHost)
-    const base = getAdapter(axios.defaults.adapter)
+    // Everything that is the same for every request is set here once; a request passes only what
+    // is its own (axios merges the two on every request, at a cost per key).
     this.axios = axios.create({
-      adapter: this.adapter(base),
+      adapter: this.adapter(getAdapter(axios.defaults.adapter)),
       baseURL: options.baseURL,
       headers: {Accept: 'application/json', 'User-Agent': 'concertim-os', ...options.headers},
       httpAgent: agents.http,
       httpsAgent: agents.https,
       maxRedirects: 5,
+      paramsSerializer: {indexes: null},
       proxy: false,
+      responseType: 'json',
+      timeout: this.settings.timeoutMs,
       transitional: {clarifyTimeoutError: true, forcedJSONParsing: true, silentJSONParsing: true},
     })
     axiosRetry(this.axios, {
       onRetry: (n, err, cfg) => {
         this.logger.warn(
-          {attempt: n + 1, code: err.code, method: cfg.method?.toUpperCase(), status: err.response?.status, system: this.system, url: redactUrl(this.fullUrl(cfg))},
+          {attempt: n + 1, code: err.code, method: cfg.method?.toUpperCase(), status: err.response?.status, system: this.system, url: redactUrl(this.fullUrl(cfg.url))},
           'retrying request',
         )
       },
@@ -222,33 +240,36 @@ export class HttpClient {
   /** Send one request (with retries) and return the response, or throw an `HttpError`. */
   async request<T = unknown>(opts: RequestOptions): Promise<HttpResponse<T>> {
     const method = opts.method ?? 'GET'
-    const meta: Meta = {readOnly: opts.readOnly === true || !isWriteMethod(method), retryUnsafe: opts.idempotent === true}
-    const cfg: AxiosRequestConfig & {meta: Meta} = {
-      data: opts.body,
-      headers: opts.headers,
-      meta,
-      method,
-      params: opts.params,
-      paramsSerializer: {indexes: null},
-      responseType: opts.responseType === 'text' ? 'text' : 'json',
-      signal: AbortSignal.timeout(this.settings.deadlineMs),
-      timeout: opts.timeoutMs ?? this.settings.timeoutMs,
-      url: opts.url,
-      validateStatus: (s) => (s >= 200 && s < 300) || (opts.accept?.includes(s) ?? false),
-    }
-    // Only reads follow redirects (Heat answers GET /stacks/{id} with 302). A write is never
-    // re-sent elsewhere, and skipping the redirect machinery keeps the hot write path lean.
-    if (method !== 'GET' && method !== 'HEAD') cfg.maxRedirects = 0
-    if (opts.responseType === 'text') cfg.transformResponse = [(d: unknown) => d]
-    const target = this.fullUrl(cfg)
+    const meta: Meta = {method, readOnly: opts.readOnly === true || !isWriteMethod(method), retryUnsafe: opts.idempotent === true}
+    const target = this.fullUrl(opts.url)
     if (this.dryRun && !meta.readOnly) {
       throw new HttpError({code: 'E_DRY_RUN', kind: 'dry-run', method, problem: 'refused: --dry-run sends no write', system: this.system, url: target})
     }
+    // Only what differs from the instance's defaults (set in the constructor).
+    const cfg: AxiosRequestConfig & {meta: Meta} = {meta, method, url: opts.url}
+    if (opts.body !== undefined) cfg.data = opts.body
+    if (opts.headers !== undefined) cfg.headers = opts.headers
+    if (opts.params !== undefined) cfg.params = opts.params
+    if (opts.timeoutMs !== undefined) cfg.timeout = opts.timeoutMs
+    const accept = opts.accept
+    if (accept !== undefined) cfg.validateStatus = (s) => (s >= 200 && s < 300) || accept.includes(s)
+    // Only reads follow redirects (Heat answers GET /stacks/{id} with 302). A write is never
+    // re-sent elsewhere, and skipping the redirect machinery keeps the hot write path lean.
+    if (method !== 'GET' && method !== 'HEAD') cfg.maxRedirects = 0
+    if (opts.responseType === 'text') {
+      cfg.responseType = 'text'
+      cfg.transformResponse = [(d: unknown) => d]
+    }
+    // The total deadline, retries included: it aborts the attempt in flight and the wait for the next.
+    const deadline = new Deadline(this.settings.deadlineMs)
+    cfg.signal = deadline
     let res: AxiosResponse<T>
     try {
       res = await this.axios.request<T>(cfg)
     } catch (error) {
       throw this.toHttpError(error, method, target)
+    } finally {
+      deadline.dispose()
     }
     return {data: res.data, headers: flattenHeaders(res.headers), status: res.status, url: target}
   }
@@ -256,17 +277,17 @@ export class HttpClient {
   /** Wrap the real adapter: a per-host slot for each attempt, accounting and a debug line. */
   private adapter(base: AxiosAdapter): AxiosAdapter {
     return async (config) => {
-      const url = this.fullUrl(config)
-      const limit = limiterFor(new URL(url).host, this.settings.maxInFlightPerHost)
+      const limit = this.limitFor(config.url ?? '')
       return limit(async () => {
         const started = performance.now()
-        const method = (config.method ?? 'get').toUpperCase()
-        const readOnly = (config as {meta?: Meta}).meta?.readOnly ?? !isWriteMethod(method)
+        const meta = (config as {meta?: Meta}).meta
+        const method = meta?.method ?? (config.method ?? 'get').toUpperCase()
+        const readOnly = meta?.readOnly ?? !isWriteMethod(method)
         try {
           const res = await base(config)
           const ms = performance.now() - started
           this.ledger.record({method, ms, readOnly, status: res.status, system: this.system})
-          if (this.logger.isLevelEnabled('debug')) this.logger.debug({method, ms: Math.round(ms), status: res.status, system: this.system, url: redactUrl(url)}, 'http')
+          if (this.logger.isLevelEnabled('debug')) this.logger.debug({method, ms: Math.round(ms), status: res.status, system: this.system, url: redactUrl(this.fullUrl(config.url))}, 'http')
           if (this.logger.isLevelEnabled('trace')) {
             this.logger.trace({request: redact(config.data), response: redact(res.data), system: this.system}, 'http bodies')
           }
@@ -275,18 +296,22 @@ export class HttpClient {
           const ms = performance.now() - started
           const status = (error as AxiosError).response?.status ?? (error as AxiosError).code ?? 'ERROR'
           this.ledger.record({method, ms, readOnly, status, system: this.system})
-          if (this.logger.isLevelEnabled('debug')) this.logger.debug({method, ms: Math.round(ms), status, system: this.system, url: redactUrl(url)}, 'http failed')
+          if (this.logger.isLevelEnabled('debug')) this.logger.debug({method, ms: Math.round(ms), status, system: this.system, url: redactUrl(this.fullUrl(config.url))}, 'http failed')
           throw error
         }
       })
     }
   }
 
-  private fullUrl(cfg: AxiosRequestConfig): string {
-    const url = cfg.url ?? ''
+  private fullUrl(url = ''): string {
     if (/^https?:\/\//i.test(url)) return url
-    const base = cfg.baseURL ?? this.options.baseURL ?? ''
-    return `${base.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`
+    return `${this.base}/${url.replace(/^\/+/, '')}`
+  }
+
+  /** The in-flight bound of the host a request goes to. */
+  private limitFor(url: string): LimitFunction {
+    if (this.baseLimit !== undefined && !/^https?:\/\//i.test(url)) return this.baseLimit
+    return limiterFor(new URL(this.fullUrl(url)).host, this.settings.maxInFlightPerHost)
   }
 
   private retryDelay(n: number, err: AxiosError): number {
