@@ -88,7 +88,10 @@ export interface HttpSection {
 
 /** `metrics push` (Gnocchi → the metric reporting daemon); durations in seconds. */
 export interface MetricsSection {
-  /** Servers per Gnocchi aggregates query (one query per resource type per batch). */
+  /**
+   * Servers per batch: one Gnocchi aggregates query per resource type per batch; a batch's readings
+   * are sent while the next batch is read, and only about two batches are held at once.
+   */
   batch_size: number
   /** Metric PUTs in flight at once to the metric reporting daemon. */
   concurrency: number
@@ -102,12 +105,16 @@ export interface MetricsSection {
 
 /** `listen`: the resident RabbitMQ consumer (DESIGN §4). */
 export interface ListenSection {
+  /** Entities reconciled at once (each burst of one entity is one reconcile). */
+  concurrency: number
   /** Dead-letter bodies that are not notifications (else they are acked and counted). */
   dead_letter_malformed: boolean
   /** Where messages go after `max_attempts` failures (quorum queue, created when missing). */
   dead_letter_queue: string
   /** Hold events of one entity this long (ms) and reconcile them once. */
   debounce_ms: number
+  /** Declare the exchanges with this durability (= oslo's amqp_durable_queues) instead of only checking them. */
+  declare_exchanges_durable?: boolean
   /** x-delivery-limit of the queue: redeliveries before the broker dead-letters a message itself. */
   delivery_limit: number
   /** Bound (ms) on finishing in-flight work at SIGTERM/SIGINT. */
@@ -235,9 +242,11 @@ export const configSchema: SchemaObject = {
       additionalProperties: false,
       default: {},
       properties: {
+        concurrency: int(16, 1, [16], 1024),
         dead_letter_malformed: bool(true),
         dead_letter_queue: {default: 'concertim-os.notifications.dead', examples: ['concertim-os.notifications.dead'], minLength: 1, type: 'string'},
         debounce_ms: int(100, 0, [100], 60_000),
+        declare_exchanges_durable: {examples: [false], nullable: true, type: 'boolean'},
         delivery_limit: int(20, 1, [20], 1000),
         drain_timeout_ms: int(7000, 0, [7000], 600_000),
         exchanges: {default: ['nova', 'heat', 'cinder', 'openstack', 'neutron', 'keystone'], examples: [['nova', 'heat', 'cinder', 'openstack', 'neutron', 'keystone']], items: {minLength: 1, type: 'string'}, minItems: 1, type: 'array'},
@@ -260,7 +269,7 @@ export const configSchema: SchemaObject = {
       additionalProperties: false,
       default: {},
       properties: {
-        batch_size: int(10_000, 1, [10_000], 100_000),
+        batch_size: int(1000, 1, [1000], 100_000),
         concurrency: int(32, 1, [32], 1024),
         granularity: int(300, 1, [300]),
         ttl: int(900, 1, [900]),

@@ -1,0 +1,202 @@
+/**
+ * Benchmark of `listen`: `npm run bench -- listen [--servers 2000] [--rate 500] [--seconds 10] [--seed 1]`.
+ *
+ * The simulator publishes OpenStack's notifications (nova legacy + versioned, oslo 2.0 envelope) to a
+ * vhost of its own on the local RabbitMQ; listen (in process, the real engine) reconciles them into
+ * the simulated Concertim. Two figures, printed as JSON:
+ * - sustained: a backlog (one stop per server in a stack) published first, then consumed: notifications/s
+ *   from the start of consumption until every change shows in Concertim;
+ * - latency at --rate notifications/s: the simulator's notifications of each change, published at that
+ *   pace on one channel (the simulator's own publisher waits for a broker confirm per change, which
+ *   caps it near 200/s on a quorum queue), from publication to Concertim showing the change (polled
+ *   every 2 ms), p50/p99.
+ * `--redis` keeps the view in Redis (BENCH_REDIS_URL, default db 14) instead of the file.
+ * With `--pipeline`, the engine is left out (each entity's reconcile resolves at once; Concertim is
+ * not written): the figures are then listen's own ceiling — broker, decoding, coalescing, acks — and
+ * latency is measured from each change to the ack of its notifications.
+ */
+import {execFileSync} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import amqp from 'amqplib'
+
+import {amqpTarget} from '../src/lib/amqp/connection.js'
+import {declareTopology} from '../src/lib/amqp/topology.js'
+import {type Config, loadConfig} from '../src/lib/config/index.js'
+import {engineReconciler} from '../src/lib/listen/engine-adapter.js'
+import {ListenService} from '../src/lib/listen/service.js'
+import {MemoryWatermarks} from '../src/lib/listen/watermarks.js'
+import {createLogger, silentLogger} from '../src/lib/output/logger.js'
+import {createReconcileEngine} from '../src/lib/reconcile/engine.js'
+import {startSimulator} from '../src/sim/index.js'
+import {notificationsFor} from '../src/sim/notifications/events.js'
+import {encodeBody, OSLO_AMQP_PROPERTIES, routingKey, wireMessage} from '../src/sim/notifications/oslo.js'
+import type {WorldChange} from '../src/sim/world.js'
+
+const EXCHANGES = ['nova', 'heat', 'cinder', 'openstack', 'neutron', 'keystone']
+
+function option(args: string[], name: string, fallback: number): number {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : fallback
+}
+
+const sleep = async (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+function percentile(sorted: number[], q: number): number {
+  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+}
+
+export async function run(args: string[]): Promise<void> {
+  const servers = option(args, 'servers', 2000)
+  const rate = option(args, 'rate', 500)
+  const seconds = option(args, 'seconds', 10)
+  const seed = option(args, 'seed', 1)
+  const pipeline = args.includes('--pipeline')
+  const vhost = `listen-bench-${randomBytes(4).toString('hex')}`
+  execFileSync('rabbitmqctl', ['add_vhost', vhost], {stdio: 'ignore'})
+  execFileSync('rabbitmqctl', ['set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*'], {stdio: 'ignore'})
+  const rabbitUrl = `amqp://guest:guest@127.0.0.1:5672/${vhost}`
+  const dir = mkdtempSync(join(tmpdir(), 'concertim-os-bench-listen-'))
+  const sim = await startSimulator({preset: 'small', rabbitUrl, seed, sizes: {networks: Math.ceil(servers / 10), servers, stacks: Math.ceil(servers / 10), teams: Math.ceil(servers / 100), volumes: Math.ceil(servers / 10)}})
+  try {
+    const configPath = join(dir, 'config.yaml')
+    const storeSection = args.includes('--redis') ? {key_prefix: `${vhost}:`, type: 'redis', url: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14'} : {path: join(dir, 'view.json')}
+    writeFileSync(configPath, JSON.stringify({...sim.config({logLevel: 'warn'}), lock_dir: dir, store: storeSection}))
+    const config: Config = loadConfig({env: {}, path: configPath}).config
+    const {engine, store} = createReconcileEngine(config, {settings: {retries: 2, retryBaseMs: 50}})
+    const t0 = performance.now()
+    const first = await engine.sync()
+    const syncMs = performance.now() - t0
+    const target = amqpTarget(config.rmq as NonNullable<Config['rmq']>)
+    const topology = {deadLetterQueue: 'concertim-os.notifications.dead', deliveryLimit: 20, exchanges: EXCHANGES, queue: 'concertim-os.notifications'}
+    const conn = await amqp.connect(target.url)
+    const ch = await conn.createChannel()
+    for (const e of EXCHANGES) await ch.assertExchange(e, 'topic', {autoDelete: false, durable: false})
+    await ch.close()
+    await declareTopology(conn, topology)
+    await conn.close()
+
+    const instanceOf = new Map<string, string>()
+    for (const d of sim.concertim.devices.values()) if (typeof d.metadata.openstack_instance_id === 'string') instanceOf.set(d.metadata.openstack_instance_id, d.id)
+    const applied = new Set<string>()
+    const concertimStatus = (serverId: string) => sim.concertim.devices.get(instanceOf.get(serverId) ?? '')?.status
+    let expecting = 'STOPPED'
+    // In pipeline mode, "shown" = every notification of the change was acked.
+    const status = (serverId: string) => (pipeline && started ? (applied.has(serverId) ? expecting : undefined) : concertimStatus(serverId))
+    let started = false
+    const shown = sim.world.servers.all().filter((s) => concertimStatus(s.id) === 'ACTIVE').map((s) => s.id)
+
+    // 1. Sustained: a backlog, then consumption.
+    const published0 = sim.notifications?.stats().published ?? 0
+    for (const id of shown) sim.changes.stopServer(id)
+    await sim.notifications?.flush()
+    const backlog = (sim.notifications?.stats().published ?? 0) - published0
+    const listen = new ListenService({
+      concurrency: option(args, 'concurrency', 16),
+      connectionName: 'bench',
+      deadLetterMalformed: true,
+      debounceMs: 50,
+      drainTimeoutMs: 5000,
+      logger: process.env.BENCH_LOG ? createLogger({format: 'text', level: 'warn'}) : silentLogger,
+      maxAttempts: 5,
+      prefetch: 500,
+      reconcile: pipeline
+        ? async (ref) => {
+            applied.add(ref.id)
+            return {applied: true}
+          }
+        : engineReconciler(engine, silentLogger),
+      retry: {baseMs: 100, maxMs: 2000},
+      summaryIntervalMs: 0,
+      target,
+      topology,
+      watermarks: new MemoryWatermarks(),
+    })
+    const c0 = performance.now()
+    started = true
+    await listen.start()
+    while (listen.stats.counters.received < backlog || listen.dispatcher.inFlight > 0 || !shown.every((id) => status(id) === 'STOPPED')) {
+      if (performance.now() - c0 > 300_000) throw new Error('backlog not consumed within 300 s')
+      await sleep(5)
+    }
+    const consumeMs = performance.now() - c0
+    const sustained = {changes: shown.length, notifications: backlog, notificationsPerSecond: Math.round(backlog / (consumeMs / 1000)), reconciles: listen.stats.counters.reconciles, seconds: +(consumeMs / 1000).toFixed(2)}
+
+    // 2. Latency at `rate` notifications/s.
+    const perChange = backlog / shown.length
+    const changesPerSecond = rate / perChange
+    const pending = new Map<string, number>()
+    expecting = 'ACTIVE'
+    applied.clear()
+    const latencies: number[] = []
+    const publisher = sim.notifications
+    if (publisher === undefined) throw new Error('the simulator has no notification publisher')
+    const notificationOptions = publisher.options
+    await publisher.stop()
+    const pubConn = await amqp.connect(target.url)
+    const pch = await pubConn.createChannel()
+    let pub1 = 0
+    sim.world.events.on('change', (change: WorldChange) => {
+      for (const n of notificationsFor(sim.world, change, notificationOptions)) {
+        pch.publish(n.exchange, routingKey(n), encodeBody(wireMessage(n), 'v2'), {...OSLO_AMQP_PROPERTIES, headers: {}})
+        pub1++
+      }
+    })
+    const start = performance.now()
+    let next = 0
+    const poll = setInterval(() => {
+      const now = performance.now()
+      for (const [id, at] of pending) {
+        if (status(id) === 'ACTIVE') {
+          latencies.push(now - at)
+          pending.delete(id)
+        }
+      }
+    }, 2)
+    while (performance.now() - start < seconds * 1000 && next < shown.length) {
+      const due = Math.floor(((performance.now() - start) / 1000) * changesPerSecond)
+      while (next < due && next < shown.length) {
+        const id = shown[next++]
+        pending.set(id, performance.now())
+        sim.changes.startServer(id)
+      }
+      await sleep(1)
+    }
+    const paced = performance.now() - start
+    const pubRate = pub1 / (paced / 1000)
+    const deadline = performance.now() + 30_000
+    while (pending.size > 0 && performance.now() < deadline) await sleep(5)
+    clearInterval(poll)
+    latencies.sort((a, b) => a - b)
+    const latency = {changes: latencies.length, notificationsPerSecond: Math.round(pubRate), p50Ms: +percentile(latencies, 0.5).toFixed(1), p99Ms: +percentile(latencies, 0.99).toFixed(1), unapplied: pending.size}
+
+    const stopped = await listen.stop()
+    await pubConn.close()
+    await store.close()
+    console.log(
+      JSON.stringify(
+        {
+          listen: {
+            cloud: {servers: sim.world.servers.size, shownServers: shown.length},
+            mode: pipeline ? 'pipeline (no engine: listen alone)' : 'end to end (real engine, Concertim writes)',
+            store: storeSection.type ?? 'file',
+            firstSync: {actions: first.actions.length, seconds: +(syncMs / 1000).toFixed(2)},
+            latency,
+            summary: stopped.summary,
+            sustained,
+            targets: {latencyP99MsAt500: 250, sustainedPerSecond: 2000},
+          },
+        },
+        null,
+        2,
+      ),
+    )
+  } finally {
+    await sim.stop()
+    rmSync(dir, {force: true, recursive: true})
+    execFileSync('rabbitmqctl', ['delete_vhost', vhost], {stdio: 'ignore'})
+  }
+}

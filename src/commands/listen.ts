@@ -1,0 +1,96 @@
+import {Flags} from '@oclif/core'
+import {hostname} from 'node:os'
+
+import {amqpTarget} from '../lib/amqp/connection.js'
+import {assertOwnQueue} from '../lib/amqp/topology.js'
+import {BaseCommand} from '../lib/base-command.js'
+import {ExitCode} from '../lib/exit-codes.js'
+import {engineReconciler} from '../lib/listen/engine-adapter.js'
+import {ListenService} from '../lib/listen/service.js'
+import {MemoryWatermarks, SharedWatermarks} from '../lib/listen/watermarks.js'
+import {createReconcileEngine} from '../lib/reconcile/engine.js'
+
+export default class Listen extends BaseCommand<typeof Listen> {
+  static override description = `Keep Concertim current in real time: the resident RabbitMQ consumer of OpenStack's notifications.
+
+It declares its own durable quorum queue (listen.queue) bound to the exchanges nova, heat, cinder, openstack, neutron and keystone with notifications.info|error (nova also versioned_notifications.*), checks the exchanges passively (a missing one is reported, rechecked, never created), and never consumes oslo's shared notifications.info queue. Each notification names one entity (server, stack, volume, network, project); bursts for one entity are reconciled once, with the same desire/plan/apply as sync. Messages are acked only after the Concertim write succeeded (or was not needed); while Concertim or OpenStack is down they wait; one that fails listen.max_attempts times goes to the dead-letter queue with the reason. Reconnects after broker restarts. SIGTERM/SIGINT: stop consuming, finish in-flight work, ack, close, exit 0. Run it under systemd (etc/systemd/concertim-os-listen.service).`
+
+  static override enableJsonFlag = false
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %>', description: 'Consume with the configuration file'},
+    {command: '<%= config.bin %> <%= command.id %> --health-port 9464 --log-format json', description: 'With /healthz on 127.0.0.1:9464 and JSON logs (systemd, Kubernetes)'},
+  ]
+
+  static override flags = {
+    'health-port': Flags.integer({description: 'Serve GET /healthz on this port (200 connected and consuming, else 503) [default: listen.health_port].', max: 65_535, min: 0}),
+    prefetch: Flags.integer({description: 'Unacknowledged messages in hand at once [default: listen.prefetch].', min: 1}),
+    queue: Flags.string({description: "The queue to declare and consume [default: listen.queue]; never oslo's notifications.info.", env: 'CONCERTIM_OS_LISTEN_QUEUE'}),
+  }
+
+  async run(): Promise<void> {
+    const config = this.appConfig()
+    if (!config.rmq || !config.rmq.rmq_address) this.fail('listen needs the rmq section (rmq_address, rmq_username, rmq_password): where OpenStack publishes its notifications', ExitCode.USAGE, 'add an rmq: section to the configuration file')
+    const l = config.listen
+    const queue = this.flags.queue ?? l.queue
+    assertOwnQueue(queue)
+    const target = amqpTarget(config.rmq)
+    const {engine, store} = createReconcileEngine(config, this.httpContext(), this.logger)
+    const service = new ListenService({
+      concurrency: l.concurrency,
+      connectionName: `concertim-os listen ${hostname()}:${process.pid}`,
+      deadLetterMalformed: l.dead_letter_malformed,
+      debounceMs: l.debounce_ms,
+      drainTimeoutMs: l.drain_timeout_ms,
+      healthHost: l.health_host,
+      healthPort: this.flags['health-port'] ?? l.health_port ?? undefined,
+      logger: this.logger,
+      maxAttempts: l.max_attempts,
+      prefetch: this.flags.prefetch ?? l.prefetch,
+      reconcile: engineReconciler(engine, this.logger),
+      retry: {baseMs: l.retry_base_ms, maxMs: l.retry_max_ms},
+      summaryIntervalMs: l.summary_interval * 1000,
+      target,
+      topology: {deadLetterQueue: l.dead_letter_queue, ...(typeof l.declare_exchanges_durable === 'boolean' ? {declareExchanges: {durable: l.declare_exchanges_durable}} : {}), deliveryLimit: l.delivery_limit, exchanges: l.exchanges, queue},
+      watermarks: store.kind === 'redis' ? new SharedWatermarks(store) : new MemoryWatermarks(),
+    })
+
+    let signalled: NodeJS.Signals | undefined
+    const stopped = new Promise<NodeJS.Signals>((resolve) => {
+      const on = (signal: NodeJS.Signals) => {
+        signalled ??= signal
+        resolve(signal)
+      }
+      // `on`, not `once`: a second signal while draining must not kill the process mid-ack.
+      process.on('SIGTERM', on)
+      process.on('SIGINT', on)
+    })
+    try {
+      try {
+        await service.start()
+      } catch (error) {
+        this.fail(`cannot consume from RabbitMQ at ${target.display}: ${(error as Error).message}`, ExitCode.FAILURE, 'check the rmq section and that the broker is up (concertim-os doctor)')
+      }
+      this.logger.info({health: service.healthPort, queue, rabbitmq: target.display}, 'listening')
+      const outcome = await Promise.race([stopped, service.failed])
+      this.logger.info({signal: outcome}, 'signal received')
+      // Exit within 10 s whatever happens: the broker gives back anything not acked.
+      const guard = setTimeout(() => {
+        this.logger.warn('shutdown took too long; exiting (unacked messages return to the queue)')
+        process.exit(ExitCode.OK)
+      }, Math.min(9500, l.drain_timeout_ms + 2000))
+      guard.unref()
+      await service.stop()
+    } catch (error) {
+      if (signalled === undefined) {
+        await service.stop().catch(() => undefined)
+        if (error instanceof Error && !('oclif' in error)) this.fail(`RabbitMQ recovery gave up: ${error.message}`, ExitCode.FAILURE)
+      }
+      throw error
+    } finally {
+      await store.close().catch(() => undefined)
+    }
+    // Keep-alive HTTP sockets and timers of the clients must not hold a resident process open.
+    process.exit(ExitCode.OK)
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The reconcile engine as `listen`'s `ReconcileEntity`: one entity, same desire/plan/apply as
+ * `sync`. The engine reports failed writes and incomplete observations in its result instead of
+ * throwing; here they become errors, so that the messages are not acked: an outage (Concertim or
+ * OpenStack down, 5xx, timeouts) is waited out, anything else counts towards dead-lettering.
+ */
+import type {EntityRef} from '../events/index.js'
+import type {Scope} from '../model/scope.js'
+import type {Logger} from '../output/logger.js'
+import type {ReconcileEntity, ReconcileHint} from './policy.js'
+
+/** What `listen` needs of `ReconcileEngine.reconcile`'s result. */
+export interface EngineOutcome {
+  applied: boolean
+  irrelevant: boolean
+  problems: readonly string[]
+  results: ReadonlyArray<{error?: string; key: string; kind: string; object: string; ok: boolean}>
+}
+
+export interface EntityEngine {
+  reconcile(scope: Scope): Promise<EngineOutcome>
+}
+
+export class ReconcileFailure extends Error {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+  ) {
+    super(message)
+    this.name = 'ReconcileFailure'
+  }
+}
+
+const OUTAGE = /\b(408|425|429|500|502|503|504)\b|ECONN(REFUSED|RESET|ABORTED)|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|EHOSTUNREACH|socket hang up|timed? ?out|deadline|unreachable|unavailable/i
+
+/** A failure text that names an outage rather than a problem with the object. */
+export function describesOutage(text: string): boolean {
+  return OUTAGE.test(text)
+}
+
+/** Observation problems that do not make the written state wrong (the engine carries on). */
+const HARMLESS_PROBLEM = /^Kill Bill could not be read/
+
+/** The engine's result → ok, or the failure to retry (pure). */
+export function judgeOutcome(outcome: EngineOutcome): ReconcileFailure | undefined {
+  const failed = outcome.results.filter((r) => !r.ok)
+  if (failed.length > 0) {
+    const detail = failed.map((r) => `${r.kind} ${r.key}: ${r.error ?? 'failed'}`).join('; ')
+    return new ReconcileFailure(`${failed.length} write${failed.length > 1 ? 's' : ''} failed: ${detail}`, failed.every((r) => describesOutage(r.error ?? '')))
+  }
+  const problems = outcome.problems.filter((p) => !HARMLESS_PROBLEM.test(p))
+  // The entity could not be observed in full: what was planned may be wrong; wait and retry.
+  if (problems.length > 0) return new ReconcileFailure(`observation incomplete: ${problems.join('; ')}`, true)
+  return undefined
+}
+
+export function engineReconciler(engine: EntityEngine, logger: Logger): ReconcileEntity {
+  return async (ref: EntityRef, hint: ReconcileHint) => {
+    if (ref.kind === 'user') {
+      // Concertim users are not matched to Keystone users by the engine: the deletion is reported
+      // for the operator; the user's project (and with it the team) follows its own notifications.
+      logger.info({event: hint.eventTypes.at(-1), userId: ref.id}, 'keystone user deleted')
+      return {applied: false}
+    }
+    if (ref.kind === 'project' && hint.payloadState?.deleted) logger.info({projectId: ref.id}, 'keystone project deleted')
+    const outcome = await engine.reconcile({id: ref.id, kind: ref.kind})
+    const failure = judgeOutcome(outcome)
+    if (failure) throw failure
+    return {applied: outcome.applied}
+  }
+}

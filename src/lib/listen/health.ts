@@ -1,0 +1,54 @@
+/**
+ * `--health-port`: `GET /healthz` answers 200 while connected to RabbitMQ and consuming, 503
+ * otherwise (with the reason), for systemd or Kubernetes probes. Loopback by default; `node:http`.
+ */
+import {createServer, type Server} from 'node:http'
+import type {AddressInfo} from 'node:net'
+
+export interface HealthReport {
+  connected: boolean
+  consuming: boolean
+  [key: string]: unknown
+}
+
+export function healthStatus(r: HealthReport): {body: Record<string, unknown>; code: number} {
+  const ok = r.connected && r.consuming
+  const reason = ok ? undefined : r.connected ? 'not consuming' : 'not connected to RabbitMQ'
+  return {body: {status: ok ? 'ok' : 'unavailable', ...(reason ? {reason} : {}), ...r}, code: ok ? 200 : 503}
+}
+
+export interface HealthServer {
+  close(): Promise<void>
+  port: number
+}
+
+export async function startHealthServer(port: number, host: string, report: () => HealthReport): Promise<HealthServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, {allow: 'GET, HEAD'}).end()
+      return
+    }
+    if (path !== '/healthz' && path !== '/readyz') {
+      res.writeHead(404, {'content-type': 'application/json'}).end('{"error":"not found: try /healthz"}\n')
+      return
+    }
+    const {body, code} = healthStatus(report())
+    res.writeHead(code, {'cache-control': 'no-store', 'content-type': 'application/json'}).end(`${JSON.stringify(body)}\n`)
+  })
+  server.keepAliveTimeout = 1000
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  return {
+    async close() {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+    port: (server.address() as AddressInfo).port,
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The decisions of the delivery loop, as pure functions: how long to wait before a retry, which
+ * failures are an outage to wait out (nothing is lost, nothing is dead-lettered) and which count
+ * towards the dead-letter limit, which held events are stale, and what one coalesced burst asks
+ * the reconcile engine to do.
+ */
+import type {EntityRef, Interpretation, PayloadState} from '../events/index.js'
+
+export type EntityEvent = Extract<Interpretation, {kind: 'entity'}>
+
+/** What the reconcile engine is told about one entity (the entity itself is the level to reach). */
+export interface ReconcileHint {
+  /** The event types of the burst, oldest first (for logs and reports). */
+  eventTypes: string[]
+  /** The entity's state from the newest event of the burst, when it carried all of it. */
+  payloadState?: PayloadState
+}
+
+export interface ReconcileOutcome {
+  /** False when the event was proven irrelevant (nothing Concertim shows changed or is managed). */
+  applied: boolean
+}
+
+/** Reconcile one entity: observe it (or take the payload state), desire, plan, apply. Idempotent. */
+export type ReconcileEntity = (ref: EntityRef, hint: ReconcileHint) => Promise<ReconcileOutcome>
+
+export interface BackoffOptions {
+  baseMs: number
+  factor?: number
+  /** ± this fraction of the delay, drawn from `random`. */
+  jitter?: number
+  maxMs: number
+}
+
+/** Exponential backoff with jitter: attempt 1 → base, then ×factor, capped at max. */
+export function backoffDelay(attempt: number, o: BackoffOptions, random: () => number = Math.random): number {
+  const factor = o.factor ?? 2
+  const jitter = o.jitter ?? 0.2
+  const base = Math.min(o.maxMs, o.baseMs * factor ** Math.max(0, attempt - 1))
+  const spread = base * jitter
+  return Math.max(0, Math.min(o.maxMs, Math.round(base - spread + random() * 2 * spread)))
+}
+
+const TRANSIENT_CODES = new Set(['EAI_AGAIN', 'ECONNABORTED', 'ELOCKED', 'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET'])
+
+/**
+ * An outage (the system is down, overloaded or unreachable) rather than a problem with this event:
+ * network failures, timeouts, 408/425/429/5xx, a view-store lock held by another writer (`ELOCKED`),
+ * or an error that says so (`transient: true`, e.g. an
+ * incomplete observation). Outages are retried without limit; other failures count towards the
+ * dead-letter limit.
+ */
+export function isTransient(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 5; e = (e as {cause?: unknown}).cause, depth++) {
+    const x = e as {code?: unknown; kind?: unknown; status?: unknown; transient?: unknown}
+    if (x.transient === true) return true
+    if (x.transient === false) return false
+    if (x.kind === 'network' || x.kind === 'timeout' || x.kind === 'deadline') return true
+    if (typeof x.status === 'number') return x.status === 408 || x.status === 425 || x.status === 429 || x.status >= 500
+    if (typeof x.code === 'string' && TRANSIENT_CODES.has(x.code)) return true
+  }
+  return false
+}
+
+/** One event held for an entity, with its arrival order. */
+export interface HeldEvent {
+  event: EntityEvent
+  seq: number
+}
+
+export interface Watermark {
+  /** The entity was deleted: a payload state can only be older news (an id is never reused). */
+  deleted: boolean
+  /** Version (µs) of the newest event applied. */
+  version: number
+}
+
+/** Strictly older than the last applied event: it can only take the entity back in time. */
+export function isStale(event: EntityEvent, mark: undefined | Watermark): boolean {
+  return mark !== undefined && event.version !== undefined && event.version < mark.version
+}
+
+/** The newest held event: by version when every event has one, else by arrival. */
+export function newestOf(batch: readonly HeldEvent[]): HeldEvent {
+  const ordered = batch.every((h) => h.event.version !== undefined)
+  let best = batch[0]
+  for (const h of batch) {
+    const newer = ordered ? (h.event.version as number) > (best.event.version as number) || ((h.event.version as number) === (best.event.version as number) && h.seq > best.seq) : h.seq > best.seq
+    if (newer) best = h
+  }
+  return best
+}
+
+/**
+ * What a burst asks of the engine. A deletion anywhere in it wins (deletion is final). Otherwise the
+ * newest event's payload state is used when the events can be ordered and the entity was not deleted
+ * before; in every other case the engine fetches the entity (level-triggered: always right).
+ */
+export function hintFor(batch: readonly HeldEvent[], mark: undefined | Watermark): ReconcileHint {
+  const eventTypes = [...batch].sort((a, b) => a.seq - b.seq).map((h) => h.event.eventType)
+  const deletion = batch.find((h) => h.event.state?.deleted === true)
+  if (deletion) return {eventTypes, payloadState: deletion.event.state}
+  if (mark?.deleted) return {eventTypes}
+  const newest = newestOf(batch)
+  const ordered = batch.length === 1 || batch.every((h) => h.event.version !== undefined)
+  return ordered && newest.event.state !== undefined ? {eventTypes, payloadState: newest.event.state} : {eventTypes}
+}
+
+/** The watermark after a burst was applied. */
+export function advanceMark(mark: undefined | Watermark, batch: readonly HeldEvent[]): undefined | Watermark {
+  let version = mark?.version
+  for (const h of batch) if (h.event.version !== undefined && (version === undefined || h.event.version > version)) version = h.event.version
+  const deleted = (mark?.deleted ?? false) || batch.some((h) => h.event.state?.deleted === true)
+  if (version === undefined) return deleted ? {deleted, version: 0} : undefined
+  return {deleted, version}
+}
+
+/** A one-line reason for the dead-letter queue. */
+export function deadLetterReason(err: unknown, attempts: number): string {
+  const msg = err instanceof Error ? err.message : String(err)
+  return `reconcile failed ${attempts} time${attempts === 1 ? '' : 's'}: ${msg.replaceAll(/\s+/g, ' ').slice(0, 500)}`
+}
