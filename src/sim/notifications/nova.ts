@@ -9,6 +9,7 @@
  */
 import type {Flavor, Server, ServerAddress, ServerChange, World} from '../world.js'
 import type {NotificationFormat, OsloNotification} from './oslo.js'
+import {osloContext} from './request-context.js'
 
 export interface NovaNotifierOptions {
   format: NotificationFormat
@@ -145,35 +146,9 @@ function startState(change: ServerChange): Server {
   return {...a, launchedAt: null, powerState: 0, taskState: null, vmState: 'building'}
 }
 
+/** nova's RequestContext: oslo.context's keys plus nova's own. */
 function novaContext(world: World, c: ServerChange): Record<string, unknown> {
-  const roles = world.rolesOn(c.userId, c.projectId).map((r) => r.name)
-  return {
-    user: c.userId,
-    project_id: c.projectId,
-    system_scope: null,
-    project: c.projectId,
-    domain: null,
-    user_domain: 'default',
-    project_domain: 'default',
-    is_admin: roles.includes('admin'),
-    read_only: false,
-    show_deleted: false,
-    auth_token: null,
-    request_id: c.requestId,
-    global_request_id: null,
-    resource_uuid: null,
-    roles,
-    user_identity: `${c.userId} ${c.projectId} - default default`,
-    is_admin_project: true,
-    user_id: c.userId,
-    read_deleted: 'no',
-    remote_address: null,
-    timestamp: new Date(c.timestamp).toISOString().replace(/\.(\d{3})Z$/, '.$1000'),
-    quota_class: null,
-    user_name: c.userName,
-    service_catalog: [],
-    project_name: c.projectName,
-  }
+  return osloContext(world, c, {quota_class: null, read_deleted: 'no', remote_address: null, service_catalog: []})
 }
 
 /** A flavor's integer database id (`instance_type_id`): its position among the flavors. */
