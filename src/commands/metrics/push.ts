@@ -104,6 +104,8 @@ One pass by default (for cron or a systemd timer); --every keeps it resident on 
     const report = await runMetricsPass(clients, {
       batchSize: settings.batch_size,
       concurrency: settings.concurrency,
+      // Each device's values are printed by --dry-run and returned by --json; otherwise only the counts are.
+      details: dryRun || this.jsonEnabled(),
       dryRun,
       granularity: settings.granularity,
       ttl: settings.ttl,

@@ -61,33 +61,46 @@ export function outcomeOf(result: MetricResult): {message?: string; outcome: Sen
   return {message: result.problems.map((p) => (p.field ? `${p.field}: ${p.message}` : p.message)).join('; '), outcome: 'invalid'}
 }
 
+/** Devices to send: an array, or an async source that yields them as their readings are computed (batch by batch). */
+export type ReadingsSource = AsyncIterable<DeviceReadings> | readonly DeviceReadings[]
+
+export function emptyTally(): PushTally {
+  return {failed: 0, invalid: 0, notAttempted: 0, problems: [], sent: 0, unknownDeviceMetrics: 0, unknownDevices: 0}
+}
+
+/**
+ * Send every device's values: `concurrency` workers each take the next device from the source and
+ * send its metrics one after another. When an async source fails (e.g. Gnocchi for a later batch),
+ * no further device is taken, the devices under way finish, and the source's error is thrown; the
+ * tally passed in `opts.tally` (if any) then says what was sent before.
+ */
 export async function pushReadings(
   put: (deviceId: string, metric: Metric) => Promise<MetricResult>,
-  devices: readonly DeviceReadings[],
-  opts: PushOptions,
+  devices: ReadingsSource,
+  opts: PushOptions & {tally?: PushTally},
 ): Promise<PushTally> {
-  const tally: PushTally = {failed: 0, invalid: 0, notAttempted: 0, problems: [], sent: 0, unknownDeviceMetrics: 0, unknownDevices: 0}
+  const tally = opts.tally ?? emptyTally()
   const abortAfter = opts.abortAfter ?? 10
   let consecutiveFailures = 0
-  let next = 0
+
+  const problem = (target: MetricTarget, metric: MetricName, outcome: SendProblem['outcome'], message: string): void => {
+    tally.problems.push({deviceId: target.deviceId, instanceId: target.instanceId, message, metric, outcome})
+  }
 
   const sendDevice = async ({readings, target}: DeviceReadings): Promise<void> => {
-    const values = readings.filter((r): r is Extract<MetricReading, {value: number}> => 'value' in r)
-    for (let i = 0; i < values.length; i++) {
+    let left = valuesIn(readings)
+    for (const reading of readings) {
+      if (!('value' in reading)) continue
       if (tally.aborted !== undefined) {
-        tally.notAttempted += values.length - i
+        tally.notAttempted += left
         return
       }
-      const reading = values[i]
       let result: {message?: string; outcome: SendOutcome}
       try {
-         
         result = outcomeOf(await put(target.deviceId, toMrdMetric(reading, opts.ttl)))
       } catch (error) {
         result = {message: (error as Error).message, outcome: 'failed'}
       }
-      const problem = (outcome: SendProblem['outcome'], message: string) =>
-        tally.problems.push({deviceId: target.deviceId, instanceId: target.instanceId, message, metric: reading.name, outcome})
       switch (result.outcome) {
         case 'sent': {
           tally.sent++
@@ -96,36 +109,70 @@ export async function pushReadings(
         }
         case 'unknown-device': {
           tally.unknownDevices++
-          tally.unknownDeviceMetrics += values.length - i
-          problem('unknown-device', result.message ?? 'Host Not Found')
+          tally.unknownDeviceMetrics += left
+          problem(target, reading.name, 'unknown-device', result.message ?? 'Host Not Found')
           return
         }
         case 'invalid': {
           tally.invalid++
-          problem('invalid', result.message ?? 'rejected')
+          problem(target, reading.name, 'invalid', result.message ?? 'rejected')
           break
         }
         default: {
           tally.failed++
-          problem('failed', result.message ?? 'failed')
+          problem(target, reading.name, 'failed', result.message ?? 'failed')
           consecutiveFailures++
           if (tally.sent === 0 && consecutiveFailures >= abortAfter && tally.aborted === undefined) {
             tally.aborted = `the metric reporting daemon failed ${consecutiveFailures} requests in a row and accepted none (last: ${result.message ?? 'failed'})`
           }
         }
       }
+      left--
     }
   }
 
+  const handle = async (d: DeviceReadings): Promise<void> => {
+    if (tally.aborted === undefined) await sendDevice(d)
+    else tally.notAttempted += valuesIn(d.readings)
+  }
+
+  if (isArray(devices)) {
+    let next = 0
+    const worker = async (): Promise<void> => {
+      while (next < devices.length) await handle(devices[next++])
+    }
+    await Promise.all(Array.from({length: Math.max(1, Math.min(opts.concurrency, devices.length))}, async () => worker()))
+    return tally
+  }
+
+  // An async source: the workers share one iterator (an async generator queues their calls).
+  const it = devices[Symbol.asyncIterator]()
+  let failed: {error: unknown} | undefined
   const worker = async (): Promise<void> => {
-    while (next < devices.length) {
-      const d = devices[next++]
-      if (tally.aborted === undefined) {
-         
-        await sendDevice(d)
-      } else tally.notAttempted += d.readings.filter((r) => 'value' in r).length
+    while (failed === undefined) {
+      let step: IteratorResult<DeviceReadings>
+      try {
+        step = await it.next()
+      } catch (error) {
+        failed ??= {error}
+        return
+      }
+      if (step.done === true) return
+      await handle(step.value)
     }
   }
-  await Promise.all(Array.from({length: Math.max(1, Math.min(opts.concurrency, devices.length))}, () => worker()))
+  await Promise.all(Array.from({length: Math.max(1, opts.concurrency)}, async () => worker()))
+  if (failed !== undefined) throw failed.error
   return tally
+}
+
+function isArray(d: ReadingsSource): d is readonly DeviceReadings[] {
+  return Array.isArray(d)
+}
+
+/** How many readings have a value (are to be sent). */
+function valuesIn(readings: readonly MetricReading[]): number {
+  let n = 0
+  for (const r of readings) if ('value' in r) n++
+  return n
 }

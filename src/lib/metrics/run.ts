@@ -2,6 +2,11 @@
  * One `metrics push` pass: find the Instance devices, read Gnocchi in batch, compute the readings,
  * send them (unless dry-run), and report counts. The clients are passed in, so that the pass runs
  * against the real systems, the simulator, or test doubles alike.
+ *
+ * The devices go batch by batch (`batchSize` servers): a batch's Gnocchi answers become readings
+ * and are dropped at once, and the next batch is read while the current one is being sent, so
+ * that neither the whole cloud's measures nor its readings are ever held at once and Gnocchi's
+ * time hides behind the MRD's.
  */
 import type {Metric, MetricResult} from '../concertim/mrd.js'
 import type {Device, Template} from '../concertim/types.js'
@@ -12,8 +17,8 @@ import type {GnocchiAggregatesGroup} from '../openstack/types.js'
 import type {Logger} from '../output/logger.js'
 import type {ViewEntry} from '../store/types.js'
 import {type FlavorSizes, METRIC_NAMES, type MetricName, NO_DATA_REASONS, type NoDataReason, needsFlavor, readingsOf, type ServerMeasures} from './formulas.js'
-import {batches, MEASURE_QUERIES, readBatch} from './gnocchi-batch.js'
-import {type DeviceReadings, pushReadings, type SendProblem} from './push.js'
+import {MEASURE_QUERIES, readBatch} from './gnocchi-batch.js'
+import {type DeviceReadings, emptyTally, pushReadings, type SendProblem} from './push.js'
 import {flavorSizesByTemplate, type MetricTarget, type TargetSource, targetsFromDevices, targetsFromView} from './targets.js'
 
 export interface PassClients {
@@ -30,6 +35,8 @@ export interface PassOptions {
   batchSize: number
   /** MRD requests in flight. */
   concurrency: number
+  /** Keep each device's values in the report (`devices`); default true. Without it only the counts are kept. */
+  details?: boolean
   dryRun: boolean
   /** Gnocchi granularity, s. */
   granularity: number
@@ -91,8 +98,6 @@ export function passExitCode(r: {aborted?: string; failed: number; invalid: numb
   return ExitCode.OK
 }
 
-const GNOCCHI_PARALLEL = 4
-
 async function findTargets(clients: PassClients): Promise<{source: TargetSource; targets: MetricTarget[]}> {
   if (clients.view) {
     let entries: ReadonlyMap<string, ViewEntry> | undefined
@@ -117,44 +122,74 @@ async function findTargets(clients: PassClients): Promise<{source: TargetSource;
   return {source: 'concertim', targets: targetsFromDevices(devices)}
 }
 
-async function readGnocchi(clients: PassClients, serverIds: readonly string[], opts: PassOptions, start: Date): Promise<{calls: number; measures: Map<string, ServerMeasures>; refused: PassReport['gnocchi']['refused']}> {
-  const measures = new Map<string, ServerMeasures>()
-  const jobs = MEASURE_QUERIES.flatMap((q) => batches(serverIds, opts.batchSize).map((ids) => ({ids, q})))
-  let calls = 0
-  const refused: PassReport['gnocchi']['refused'] = []
-  let next = 0
-  const worker = async () => {
-    while (next < jobs.length) {
-      const {ids, q} = jobs[next++]
-       
-      const r = await readBatch((req) => clients.gnocchi.aggregatesGrouped(req), q, ids, {granularity: opts.granularity, start}, measures)
-      calls += r.calls
-      refused.push(...r.refused)
-    }
-  }
-  try {
-    await Promise.all(Array.from({length: Math.min(GNOCCHI_PARALLEL, Math.max(1, jobs.length))}, () => worker()))
-  } catch (error) {
-    const status = (error as {status?: number}).status
-    const hint =
-      status === 400 || status === 404
-        ? `check metrics.granularity (${opts.granularity}) against the archive policy of the instance metrics (Ceilometer's default stores 300) and that it offers rate:mean`
-        : 'is Gnocchi (the OpenStack metric service) up and in the catalog? try: concertim-os doctor'
-    throw new AppError(`cannot read the measures from Gnocchi, so no metric was sent: ${(error as Error).message}`, {cause: error, code: 'E_GNOCCHI', hint})
-  }
-  return {calls, measures, refused}
+interface Batch {
+  /** Servers first met in this batch: the ones Gnocchi is asked about. */
+  servers: string[]
+  targets: MetricTarget[]
 }
 
-/** Flavor sizes from Concertim's templates, fetched only when some server lacks Gnocchi's vcpus/memory. */
-async function flavorSizes(clients: PassClients, targets: readonly MetricTarget[], measures: Map<string, ServerMeasures>): Promise<Map<string, FlavorSizes>> {
-  const wanted = targets.some((t) => t.templateId !== undefined && needsFlavor(measures.get(t.instanceId) ?? {}))
-  if (!wanted) return new Map()
-  try {
-    return flavorSizesByTemplate(await clients.concertim.templates())
-  } catch (error) {
-    clients.logger?.warn({err: (error as Error).message}, 'cannot list Concertim templates for flavor sizes; CPU and RAM % need Gnocchi\'s vcpus and memory')
-    return new Map()
+/**
+ * The targets in order, cut into batches of at most `size` servers new to the batch. A server of
+ * several devices is read once, in the batch of its first device.
+ */
+export function planBatches(targets: readonly MetricTarget[], size: number): Batch[] {
+  const n = Math.max(1, Math.floor(size))
+  const out: Batch[] = []
+  const seen = new Set<string>()
+  let batch: Batch | undefined
+  for (const t of targets) {
+    if (!seen.has(t.instanceId)) {
+      seen.add(t.instanceId)
+      if (batch === undefined || batch.servers.length >= n) out.push((batch = {servers: [], targets: []}))
+      batch.servers.push(t.instanceId)
+    }
+    batch?.targets.push(t)
   }
+  return out
+}
+
+interface GnocchiRead {
+  calls: number
+  measures: Map<string, ServerMeasures>
+  refused: PassReport['gnocchi']['refused']
+}
+
+/** The three queries of one batch, at once. Any failure but "Metrics not found" propagates. */
+async function readGnocchi(clients: PassClients, serverIds: readonly string[], opts: PassOptions, start: Date): Promise<GnocchiRead> {
+  const measures = new Map<string, ServerMeasures>()
+  const post = async (req: AggregatesRequest & {groupby: string[]}) => clients.gnocchi.aggregatesGrouped(req)
+  const results = await Promise.all(MEASURE_QUERIES.map(async (q) => readBatch(post, q, serverIds, {granularity: opts.granularity, start}, measures)))
+  return {calls: results.reduce((n, r) => n + r.calls, 0), measures, refused: results.flatMap((r) => r.refused)}
+}
+
+/** A Gnocchi read that failed, on its way out of the readings source. */
+class GnocchiFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super('gnocchi read failed')
+  }
+}
+
+function gnocchiError(error: unknown, opts: PassOptions, sent: number): AppError {
+  const status = (error as {status?: number}).status
+  const hint =
+    status === 400 || status === 404
+      ? `check metrics.granularity (${opts.granularity}) against the archive policy of the instance metrics (Ceilometer's default stores 300) and that it offers rate:mean`
+      : 'is Gnocchi (the OpenStack metric service) up and in the catalog? try: concertim-os doctor'
+  const what = sent === 0 ? 'so no metric was sent' : `so the metrics of the remaining devices were not sent (${sent} sent before it failed)`
+  return new AppError(`cannot read the measures from Gnocchi, ${what}: ${(error as Error).message}`, {cause: error, code: 'E_GNOCCHI', hint})
+}
+
+/** Flavor sizes from Concertim's templates, fetched (once) only when some server lacks Gnocchi's vcpus/memory. */
+function flavorSizes(clients: PassClients): () => Promise<Map<string, FlavorSizes>> {
+  let sizes: Promise<Map<string, FlavorSizes>> | undefined
+  return async () =>
+    (sizes ??= clients.concertim.templates().then(
+      (templates) => flavorSizesByTemplate(templates),
+      (error: unknown) => {
+        clients.logger?.warn({err: (error as Error).message}, 'cannot list Concertim templates for flavor sizes; CPU and RAM % need Gnocchi\'s vcpus and memory')
+        return new Map<string, FlavorSizes>()
+      },
+    ))
 }
 
 export function emptyCounts(): PassCounts {
@@ -178,46 +213,98 @@ export async function runMetricsPass(clients: PassClients, opts: PassOptions): P
   const now = opts.now ?? Date.now()
   const start = new Date(now - opts.window * 1000)
   const {source, targets} = await findTargets(clients)
-  const serverIds = [...new Set(targets.map((t) => t.instanceId))].sort()
-  const gnocchi = serverIds.length === 0 ? {calls: 0, measures: new Map<string, ServerMeasures>(), refused: []} : await readGnocchi(clients, serverIds, opts, start)
-  const flavors = await flavorSizes(clients, targets, gnocchi.measures)
+  const plan = planBatches(targets, opts.batchSize)
+  const details = opts.details !== false
 
   const counts = emptyCounts()
   counts.devices = targets.length
-  counts.servers = serverIds.length
+  counts.servers = plan.reduce((n, b) => n + b.servers.length, 0)
   const devices: DeviceReport[] = []
-  const toSend: DeviceReadings[] = []
-  for (const target of targets) {
-    const readings = readingsOf(gnocchi.measures.get(target.instanceId) ?? {}, target.templateId === undefined ? {} : flavors.get(target.templateId))
-    const report: DeviceReport = {deviceId: target.deviceId, instanceId: target.instanceId, missing: {}, name: target.name, values: {}}
-    for (const r of readings) {
-      if ('value' in r) {
-        report.values[r.name] = r.value
-        counts.values++
-      } else {
-        report.missing[r.name] = r.reason
-        counts.noData++
-        counts.noDataByMetric[r.name]++
-        counts.noDataByReason[r.reason]++
+  const gnocchi: PassReport['gnocchi'] = {calls: 0, refused: []}
+  const flavors = flavorSizes(clients)
+  const tally = emptyTally()
+
+  /** How many targets of each server are still to come: a server of several devices keeps its measures until its last. */
+  const uses = new Map<string, number>()
+  for (const t of targets) uses.set(t.instanceId, (uses.get(t.instanceId) ?? 0) + 1)
+  const carried = new Map<string, ServerMeasures>()
+
+  /** Readings of one batch from its Gnocchi answers (counted and reported as they are made). */
+  const readingsOfBatch = async (batch: Batch, measures: Map<string, ServerMeasures>): Promise<DeviceReadings[]> => {
+    const measuresOf = (id: string): ServerMeasures => measures.get(id) ?? carried.get(id) ?? {}
+    let sizes: Map<string, FlavorSizes> | undefined
+    if (batch.targets.some((t) => t.templateId !== undefined && needsFlavor(measuresOf(t.instanceId)))) sizes = await flavors()
+    const out: DeviceReadings[] = []
+    for (const target of batch.targets) {
+      const id = target.instanceId
+      const readings = readingsOf(measuresOf(id), target.templateId === undefined ? {} : sizes?.get(target.templateId))
+      const left = (uses.get(id) ?? 1) - 1
+      uses.set(id, left)
+      if (left > 0 && !carried.has(id)) carried.set(id, measuresOf(id))
+      else if (left === 0) carried.delete(id)
+      const report: DeviceReport | undefined = details ? {deviceId: target.deviceId, instanceId: id, missing: {}, name: target.name, values: {}} : undefined
+      for (const r of readings) {
+        if ('value' in r) {
+          if (report) report.values[r.name] = r.value
+          counts.values++
+        } else {
+          if (report) report.missing[r.name] = r.reason
+          counts.noData++
+          counts.noDataByMetric[r.name]++
+          counts.noDataByReason[r.reason]++
+        }
       }
+      if (report) devices.push(report)
+      out.push({readings, target})
     }
-    devices.push(report)
-    toSend.push({readings, target})
+    return out
   }
 
-  let problems: SendProblem[] = []
-  let aborted: string | undefined
+  /** Every device's readings, batch by batch; the next batch's Gnocchi queries run while this one is sent. */
+  async function* readingsByBatch(): AsyncGenerator<DeviceReadings> {
+    const read = (b: number): Promise<GnocchiRead> | undefined => {
+      if (b >= plan.length) return undefined
+      const p = readGnocchi(clients, plan[b].servers, opts, start)
+      p.catch(() => {}) // awaited (and thrown) in its turn
+      return p
+    }
+    let next = read(0)
+    for (let b = 0; b < plan.length; b++) {
+      let got: GnocchiRead
+      try {
+        got = await next!
+      } catch (error) {
+        throw new GnocchiFailure(error)
+      }
+      next = read(b + 1)
+      gnocchi.calls += got.calls
+      gnocchi.refused.push(...got.refused)
+      yield* await readingsOfBatch(plan[b], got.measures)
+    }
+  }
+
+  try {
+    if (opts.dryRun) {
+      // Nothing to send: only the readings (reported and counted as they are made).
+      const it = readingsByBatch()
+      while ((await it.next()).done !== true);
+    } else {
+      await pushReadings((id, m) => clients.mrd.putMetric(id, m), readingsByBatch(), {concurrency: opts.concurrency, tally, ttl: opts.ttl})
+    }
+  } catch (error) {
+    // Said once the devices under way have finished, so that the count of metrics sent is final.
+    if (error instanceof GnocchiFailure) throw gnocchiError(error.cause, opts, tally.sent)
+    throw error
+  }
   if (!opts.dryRun) {
-    const tally = await pushReadings((id, m) => clients.mrd.putMetric(id, m), toSend, {concurrency: opts.concurrency, ttl: opts.ttl})
     counts.sent = tally.sent
     counts.failed = tally.failed
     counts.invalid = tally.invalid
     counts.notAttempted = tally.notAttempted
     counts.unknownDevices = tally.unknownDevices
     counts.unknownDeviceMetrics = tally.unknownDeviceMetrics
-    problems = tally.problems
-    aborted = tally.aborted
   }
+  const {aborted, problems} = tally
   return {
     ...(aborted === undefined ? {} : {aborted}),
     at: new Date(now).toISOString(),
@@ -225,7 +312,7 @@ export async function runMetricsPass(clients: PassClients, opts: PassOptions): P
     devices,
     dryRun: opts.dryRun,
     exitCode: passExitCode({aborted, failed: counts.failed, invalid: counts.invalid}),
-    gnocchi: {calls: gnocchi.calls, refused: gnocchi.refused},
+    gnocchi,
     problems,
     source,
     window: {granularity: opts.granularity, start: start.toISOString(), ttl: opts.ttl},
