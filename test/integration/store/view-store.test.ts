@@ -69,6 +69,40 @@ describe('view store: file specifics', () => {
     expect(JSON.parse(readFileSync(join(dir, 'view.json'), 'utf8')).entries).to.deep.equal({a: {b: 1}})
   })
 
+  it('another writer\'s change on disk is seen by a store that had read the file before', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cos-store-'))
+    const a = new FileViewStore(join(dir, 'view.json'))
+    const b = new FileViewStore(join(dir, 'view.json'))
+    await a.apply({put: {x: {v: 1}}})
+    expect((await a.get(['x'])).get('x')).to.deep.equal({v: 1})
+    await b.apply({put: {x: {v: 2}, y: {v: 3}}})
+    expect((await a.get(['x', 'y'])).get('x')).to.deep.equal({v: 2})
+    await a.apply({remove: ['y']})
+    expect([...(await b.load()).entries.keys()]).to.deep.equal(['x'])
+  })
+
+  it('concurrent changes are committed together, and each resolves only once on disk', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cos-store-'))
+    const store = new FileViewStore(join(dir, 'view.json'))
+    const {statSync} = await import('node:fs')
+    let inodes = 0
+    let last = -1n
+    const applies = Array.from({length: 40}, async (_, i) => {
+      await store.apply({put: {[`k${i}`]: {i}}})
+      // When it resolves, its entry is in the file on disk.
+      const onDisk = JSON.parse(readFileSync(join(dir, 'view.json'), 'utf8')) as {entries: Record<string, unknown>}
+      expect(onDisk.entries[`k${i}`]).to.deep.equal({i})
+      const ino = statSync(join(dir, 'view.json'), {bigint: true}).ino
+      if (ino !== last) {
+        inodes++
+        last = ino
+      }
+    })
+    await Promise.all(applies)
+    // Each write renames a new file into place (a new inode): far fewer writes than changes.
+    expect(inodes).to.be.below(40)
+  })
+
   it('a corrupt file is treated as an empty cache, not a fatal error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cos-store-'))
     writeFileSync(join(dir, 'view.json'), '{"entries": {"a": ')
