@@ -129,7 +129,7 @@ export async function run(args: string[]): Promise<void> {
           scenario: 'metrics push',
           servers: servers.length,
           setupMs,
-          targets: {gnocchiCalls: '3 per metrics.batch_size servers (default 1000: 30 for 10,000 servers)', wallMs: '≤ 10000 with 2 ms per request'},
+          targets: {gnocchiCalls: '3 per metrics.batch_size servers (default 10,000: 3 for 10,000 servers)', wallMs: '≤ 10000 with 2 ms per request'},
         },
         null,
         2,

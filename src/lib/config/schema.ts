@@ -269,7 +269,7 @@ export const configSchema: SchemaObject = {
       additionalProperties: false,
       default: {},
       properties: {
-        batch_size: int(1000, 1, [1000], 100_000),
+        batch_size: int(10_000, 1, [10_000], 100_000),
         concurrency: int(32, 1, [32], 1024),
         granularity: int(300, 1, [300]),
         ttl: int(900, 1, [900]),
