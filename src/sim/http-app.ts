@@ -95,14 +95,24 @@ export class SimApp {
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rawBody = await readBody(req)
-    const url = new URL(req.url ?? '/', 'http://sim')
+    const target = req.url ?? '/'
+    const q = target.indexOf('?')
+    let body: unknown
+    let parsed = false
     const r: SimRequest = {
-      body: parseJson(rawBody, req.headers['content-type']),
+      // Parsed on first use: most handlers of writes decode the raw body themselves.
+      get body() {
+        if (!parsed) {
+          body = parseJson(rawBody, req.headers['content-type'])
+          parsed = true
+        }
+        return body
+      },
       headers: req.headers,
       method: (req.method ?? 'GET').toUpperCase(),
       params: {},
-      path: url.pathname,
-      query: url.searchParams,
+      path: q === -1 ? target : target.slice(0, q),
+      query: new URLSearchParams(q === -1 ? '' : target.slice(q + 1)),
       rawBody,
       req,
     }
@@ -142,10 +152,13 @@ export function send(res: ServerResponse, reply: SimReply, head = false): void {
   res.end(head ? undefined : payload)
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of req) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8')))
+    req.once('error', reject)
+  })
 }
 
 function parseJson(raw: string, contentType: string | undefined): unknown {
