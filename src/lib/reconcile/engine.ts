@@ -218,7 +218,23 @@ export function viewEntries(baseline: Baseline, desired: DesiredState, thePlan: 
   return out
 }
 
+/** How long Concertim's teams and templates, as last read, stand in for a scoped reconcile's reads. */
+export const CONCERTIM_CACHE_MS = 30_000
+
+/**
+ * Whether a plan made on a partial view of Concertim (cached teams and templates, only the racks
+ * concerned) can be applied as it is: it only updates devices that were read now. Anything else
+ * (a create, which the full view might show to exist already; a template or rack write, which
+ * rests on the other templates' or racks' names; a deletion) needs the full view first.
+ */
+export function partialPlanSuffices(thePlan: Plan): boolean {
+  return thePlan.actions.every((a) => a.object === 'device' && a.kind === 'update')
+}
+
 export class ReconcileEngine {
+  /** Concertim's teams and templates as last read in full (see `CONCERTIM_CACHE_MS`). */
+  private concertimCache: {at: number; teams: ConcertimState['teams']; templates: ConcertimState['templates']} | undefined
+
   constructor(
     private readonly clients: EngineClients,
     private readonly store: ViewStore,
@@ -253,7 +269,52 @@ export class ReconcileEngine {
     progress({phase: 'observe'})
     const loaded = full ? (await this.store.load()).entries : new Map<string, ViewEntry>()
     const stackCache = full ? stackCacheFromEntries(loaded) : undefined
+    const cache = this.concertimCache
+    const useCache = !full && cache !== undefined && Date.now() - cache.at < CONCERTIM_CACHE_MS
 
+    const first = await this.observeAndPlan(scope, opts, loaded, stackCache, useCache ? cache : undefined, progress)
+    // A plan on a partial view that would do more than update devices: observe Concertim in full and plan again.
+    const {baseline, confirmations, desired, observation, thePlan} =
+      first.observation.partialConcertim === true && !partialPlanSuffices(first.thePlan)
+        ? await this.observeAndPlan(scope, opts, loaded, stackCache, undefined, progress)
+        : first
+    if (observation.partialConcertim !== true) this.concertimCache = {at: Date.now(), teams: observation.concertim.teams, templates: observation.concertim.templates}
+
+    const objects = new Set((opts.only ?? SYNC_PARTS).map((p) => OBJECT_OF[p]))
+    const actions = thePlan.actions.filter((a) => objects.has(a.object))
+    const complete = observation.problems.length === 0 && Object.values(observation.cloud.complete).every(Boolean)
+    const report: ReconcileReport = {actions, complete, confirmations, dryRun, plan: thePlan, problems: observation.problems, results: [], scope, stacksRead: observation.stacksRead}
+    if (dryRun) {
+      report.view = viewEntries(recordResults(EMPTY_BASELINE, thePlan, []), desired, thePlan, [], observation.concertim)
+      return report
+    }
+
+    const applicable = actions.filter((a) => a.blocked === undefined).length
+    let applied = 0
+    if (applicable > 0) progress({applied, phase: 'apply', total: applicable})
+    report.results = await apply({actions}, this.clients.concertim, {
+      concurrency: this.options.concurrency,
+      ...(this.logger === undefined ? {} : {logger: this.logger}),
+      onResult: () => progress({applied: ++applied, phase: 'apply', total: applicable}),
+    })
+    // What this engine created is not in the cache: read in full next time.
+    if (report.results.some((r) => r.kind === 'create' && r.ok)) this.concertimCache = undefined
+
+    progress({phase: 'record'})
+    await this.record(loaded, observation, desired, thePlan, report.results, baseline, full && complete)
+    return report
+  }
+
+  /** Observe (with Concertim's cached teams and templates when given), desire, plan, confirm the deletions. */
+  private async observeAndPlan(
+    scope: Scope,
+    opts: RunOptions,
+    loaded: Map<string, ViewEntry>,
+    stackCache: Map<string, StackCacheEntry> | undefined,
+    cachedConcertim: Pick<ConcertimState, 'teams' | 'templates'> | undefined,
+    progress: (event: ProgressEvent) => void,
+  ): Promise<{baseline: Baseline; confirmations: {asked: number; gone: number}; desired: DesiredState; observation: Observation; thePlan: Plan}> {
+    const full = scope.kind === 'all'
     const observation = await observe(
       {concertim: this.clients.concertim, killbill: this.clients.killbill, logger: this.logger, openstack: this.clients.openstack},
       {
@@ -280,6 +341,7 @@ export class ReconcileEngine {
         },
         projects: this.options.requireCmPrefix,
         scope,
+        ...(cachedConcertim === undefined ? {} : {cachedConcertim}),
       },
     )
     for (const p of observation.problems) this.logger?.warn(p)
@@ -318,28 +380,7 @@ export class ReconcileEngine {
       confirmations.gone = gone.size
       if (gone.size > 0) thePlan = plan(desired, observation.concertim, baseline, {...planOptions, confirmedGone: new Set([...observation.confirmedGone, ...gone])})
     }
-
-    const objects = new Set((opts.only ?? SYNC_PARTS).map((p) => OBJECT_OF[p]))
-    const actions = thePlan.actions.filter((a) => objects.has(a.object))
-    const complete = observation.problems.length === 0 && Object.values(observation.cloud.complete).every(Boolean)
-    const report: ReconcileReport = {actions, complete, confirmations, dryRun, plan: thePlan, problems: observation.problems, results: [], scope, stacksRead: observation.stacksRead}
-    if (dryRun) {
-      report.view = viewEntries(recordResults(EMPTY_BASELINE, thePlan, []), desired, thePlan, [], observation.concertim)
-      return report
-    }
-
-    const applicable = actions.filter((a) => a.blocked === undefined).length
-    let applied = 0
-    if (applicable > 0) progress({applied, phase: 'apply', total: applicable})
-    report.results = await apply({actions}, this.clients.concertim, {
-      concurrency: this.options.concurrency,
-      ...(this.logger === undefined ? {} : {logger: this.logger}),
-      onResult: () => progress({applied: ++applied, phase: 'apply', total: applicable}),
-    })
-
-    progress({phase: 'record'})
-    await this.record(loaded, observation, desired, thePlan, report.results, baseline, full && complete)
-    return report
+    return {baseline, confirmations, desired, observation, thePlan}
   }
 
   /** Direct GETs for the deletion candidates: the cloud ids that are really gone (404). */

@@ -59,6 +59,16 @@ export interface ObserveOptions {
   concurrency: number
   /** Decoder of legacy values (rack metadata read to find our racks). */
   decode?: Decode
+  /**
+   * Scoped observation only: Concertim's teams and templates as recently read (the engine's cache).
+   * When given, teams and templates are not read and racks are read one by one by the ids the view
+   * store knows, instead of listing everything. Whenever that view might be short (the entity's
+   * project has no team in it, a rack the store does not know or that is not what it says, a rack
+   * of a team it does not know, a project scope) the full reads are made instead. The observation
+   * then says `partialConcertim`: the caller must re-observe in full before any create, template or
+   * rack write or deletion (such a plan may rest on what this view does not show).
+   */
+  cachedConcertim?: {teams: readonly ConcertimTeam[]; templates: readonly ConcertimTemplate[]}
   /** The Concertim id the view store knows for a key (scoped observation only): lets it skip the full device listing. */
   knownConcertimId?: (key: string) => Promise<string | undefined>
   /** Also list Keystone projects (needed for the `CM_` prefix rule). */
@@ -80,6 +90,8 @@ export interface Observation {
   stackCache: Map<string, StackCacheEntry>
   /** Heat stacks whose resources were read this time (the others came from the cache). */
   stacksRead: number
+  /** Teams and templates came from `cachedConcertim` and only the racks concerned were read (see there). */
+  partialConcertim?: boolean
 }
 
 const ALL_COMPLETE: CloudCompleteness = {flavors: true, networks: true, projects: true, servers: true, stacks: true, volumes: true}
@@ -360,7 +372,13 @@ function toStack(s: HeatStack, entry: StackCacheEntry): Stack {
   }
 }
 
-async function readConcertimBase(c: ConcertimReader): Promise<{racks: ConcertimRack[]; teams: ConcertimTeam[]; templates: ConcertimTemplate[]}> {
+interface ConcertimBase {
+  racks: ConcertimRack[]
+  teams: ConcertimTeam[]
+  templates: ConcertimTemplate[]
+}
+
+async function readConcertimBase(c: ConcertimReader): Promise<ConcertimBase> {
   const [teams, templates, racks] = await Promise.all([c.teams(), c.templates(), c.racks()])
   return {racks: racks.map((r) => toConcertimRack(r)), teams: teams.map((t) => toConcertimTeam(t)), templates: templates.map((t) => toConcertimTemplate(t))}
 }
@@ -524,8 +542,16 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
   const problems: string[] = []
   const confirmedGone = new Set<string>()
   const heat = new HeatReader(clients, options.loadStackCache, problems)
-  const concertimBase = readConcertimBase(clients.concertim)
-  concertimBase.catch(() => undefined)
+  const cached = scope.kind === 'project' || options.knownConcertimId === undefined ? undefined : options.cachedConcertim
+  let concertimBase: Promise<ConcertimBase> | undefined
+  const readFull = (): Promise<ConcertimBase> => {
+    if (concertimBase === undefined) {
+      concertimBase = readConcertimBase(clients.concertim)
+      concertimBase.catch(() => undefined)
+    }
+    return concertimBase
+  }
+  if (cached === undefined) void readFull()
 
   const flavorsP = listing('nova flavor', problems, async () => os.nova.listFlavors())
   let projectId: null | string = null
@@ -576,6 +602,9 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
       break
     }
   }
+
+  // A project the cached teams do not link: the team may be new (refresh on miss).
+  if (cached !== undefined && projectId !== null && !cached.teams.some((t) => t.projectId === projectId)) void readFull()
 
   // The stacks concerned, with what they own.
   const stacks: Stack[] = []
@@ -666,12 +695,28 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
   const flavors = await flavorsP
   complete.flavors = flavors.complete
   complete.stacks = stacksComplete
-  const base = await concertimBase
-
   // Concertim devices: those of the racks concerned, and the entity's own.
   const rackKeys = new Set<string>(stacks.map((s) => stackRackKey(s.id)))
   if (scope.kind === 'stack') rackKeys.add(stackRackKey(scope.id))
   if (projectId !== null) rackKeys.add(standaloneRackKey(projectId))
+
+  // With cached teams and templates: the racks concerned by the ids the store knows (with their devices).
+  let fetched: Array<Rack | null> | undefined
+  let base: ConcertimBase
+  if (concertimBase === undefined && cached !== undefined) {
+    const known = options.knownConcertimId
+    const ids = await Promise.all([...rackKeys].map(async (k) => ({id: await known?.(k), k})))
+    const stored = ids.filter((e): e is {id: string; k: string} => e.id !== undefined)
+    const got = await Promise.all(stored.map(async (e) => limit(async () => clients.concertim.rack(e.id))))
+    const teamIds = new Set(cached.teams.map((t) => t.id))
+    const trustworthy = got.every((r, i) => r !== null && managedRackKey(toConcertimRack(r), options.decode) === stored[i].k && teamIds.has(r.owner.id))
+    if (trustworthy) {
+      fetched = got
+      base = {racks: got.map((r) => toConcertimRack(r as Rack)), teams: [...cached.teams], templates: [...cached.templates]}
+    } else base = await readFull()
+  } else base = await readFull()
+  const partialConcertim = fetched !== undefined
+
   const teamIdsOfProject = new Set(base.teams.filter((t) => t.projectId !== null && t.projectId === projectId).map((t) => t.id))
   const racks = base.racks.filter((r) => {
     const key = managedRackKey(r, options.decode)
@@ -683,7 +728,7 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
   if (entityKey !== undefined && known === undefined) {
     devices = (await clients.concertim.devices()).map((d) => toConcertimDevice(d))
   } else {
-    const fromRacks = await Promise.all(racks.map(async (r) => limit(async () => clients.concertim.rack(r.id))))
+    const fromRacks = fetched ?? (await Promise.all(racks.map(async (r) => limit(async () => clients.concertim.rack(r.id)))))
     const byId = new Map<string, ConcertimDevice>()
     fromRacks.forEach((r, i) => {
       for (const d of r?.devices ?? []) byId.set(d.id, toConcertimDevice(d, racks[i].id))
@@ -710,6 +755,7 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
     cloud: {complete, flavors: flavors.items.map((f) => toFlavor(f)), networks, projects: [], servers, stacks, volumes},
     concertim: {...base, devices},
     confirmedGone,
+    ...(partialConcertim ? {partialConcertim} : {}),
     problems,
     stackCache,
     stacksRead: heat.read,

@@ -314,14 +314,15 @@ describe('listen on a real RabbitMQ', function () {
       for (;;) {
         let pub: Publisher | undefined
         try {
-          pub = await Publisher.open(vhost.url, ['nova'])
+          // During the restart a connection or a confirm can hang rather than fail: bound each step.
+          pub = await withinMs(Publisher.open(vhost.url, ['nova']), 5000)
           for (const b of batch) await pub.publish('nova', 'versioned_notifications.info', b, false)
-          await pub.confirm()
+          await withinMs(pub.confirm(), 5000)
           break
         } catch {
           await new Promise((r) => setTimeout(r, 300))
         } finally {
-          await pub?.close()
+          await withinMs(pub?.close() ?? Promise.resolve(), 2000).catch(() => undefined)
         }
       }
       await new Promise((r) => setTimeout(r, 20))
@@ -366,3 +367,18 @@ describe('listen on a real RabbitMQ', function () {
     }
   })
 })
+
+/** `p`, or a rejection after `ms` (the promise itself is left to settle on its own). */
+async function withinMs<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+      }),
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}
