@@ -3,6 +3,7 @@
  */
 import type {KeystoneSession} from './keystone.js'
 import type {CloudKittySummary, Timestamp} from './types.js'
+import {isoTime} from './types.js'
 
 export interface CloudKittyClientOptions {
   /** Rows per page asked for. */
@@ -21,10 +22,6 @@ export interface SummaryRequest {
 /** A summary read to the end; `pages` for diagnostics. */
 export interface SummaryResult extends CloudKittySummary {
   pages: number
-}
-
-function time(t: Timestamp | undefined): string | undefined {
-  return t instanceof Date ? t.toISOString() : t
 }
 
 export class CloudKittyClient {
@@ -47,8 +44,8 @@ export class CloudKittyClient {
     for (;;) {
       const res = await this.session.request<CloudKittySummary>('rating', {
         params: {
-          begin: time(req.begin),
-          end: time(req.end),
+          begin: isoTime(req.begin),
+          end: isoTime(req.end),
           filters: filters.length > 0 ? filters : undefined,
           groupby: req.groupby && req.groupby.length > 0 ? req.groupby : undefined,
           limit: this.pageSize,

@@ -7,6 +7,7 @@
 import type {KeystoneSession} from './keystone.js'
 import {collectPages, nextFromLinkHeader, type QueryParams} from './paging.js'
 import type {GnocchiAggregatesGroup, GnocchiAggregatesResult, GnocchiMeasure, GnocchiOperations, GnocchiQuery, GnocchiResource, Timestamp} from './types.js'
+import {isoTime} from './types.js'
 
 export interface GnocchiClientOptions {
   /** Resources per search page (Gnocchi caps it at `[api] max_limit`, default 1000). */
@@ -45,10 +46,6 @@ export interface MeasuresOptions {
   stop?: Timestamp
 }
 
-function time(t: Timestamp | undefined): string | undefined {
-  return t instanceof Date ? t.toISOString() : t
-}
-
 export class GnocchiClient {
   private readonly pageSize: number
 
@@ -77,8 +74,8 @@ export class GnocchiClient {
         granularity: opts.granularity,
         refresh: opts.refresh === true ? 'true' : undefined,
         resample: opts.resample,
-        start: time(opts.start),
-        stop: time(opts.stop),
+        start: isoTime(opts.start),
+        stop: isoTime(opts.stop),
       },
       url: `v1/metric/${encodeURIComponent(metricId)}/measures`,
     })
@@ -116,8 +113,8 @@ export class GnocchiClient {
         granularity: req.granularity,
         groupby,
         needed_overlap: req.needed_overlap,
-        start: time(req.start),
-        stop: time(req.stop),
+        start: isoTime(req.start),
+        stop: isoTime(req.stop),
       },
       readOnly: true,
       url: 'v1/aggregates',

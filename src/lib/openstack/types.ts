@@ -7,6 +7,11 @@
 /** A time for a query parameter: a Date (sent as ISO 8601 UTC) or a string sent as is. */
 export type Timestamp = Date | string
 
+/** A timestamp as the APIs take it (ISO 8601). */
+export function isoTime(t: Timestamp | undefined): string | undefined {
+  return t instanceof Date ? t.toISOString() : t
+}
+
 export interface ApiLink {
   href: string
   rel: string

@@ -11,19 +11,10 @@ import {createMrdApp} from '../../../src/sim/concertim/mrd.js'
 import {ConcertimState, type TeamRecord} from '../../../src/sim/concertim/state.js'
 import {Faults} from '../../../src/sim/faults.js'
 import {listen, type RunningServer} from '../../../src/sim/http-app.js'
+import {failure} from '../../support/failure.js'
 
 const JWT_SECRET = 'integration-secret-0123456789abcdef'
 const fast = {deadlineMs: 10_000, maxInFlightPerHost: 8, maxRetryDelayMs: 100, retries: 2, retryBaseMs: 5, timeoutMs: 5000}
-
-async function failure<T extends Error>(p: Promise<unknown>, type: new (...args: never[]) => T): Promise<T> {
-  try {
-    await p
-  } catch (error) {
-    expect(error).to.be.instanceOf(type)
-    return error as T
-  }
-  throw new Error('expected a failure')
-}
 
 describe('Concertim clients against the simulator (integration)', () => {
   let clock: number

@@ -4,6 +4,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {ConcertimAuthError, ConcertimClient, ConcertimValidationError, createConcertim} from '../../../src/lib/concertim/index.js'
 import {CallLedger, HttpError} from '../../../src/lib/http/index.js'
 import {json, LocalServer} from '../../support/local-server.js'
+import {failure} from '../../support/failure.js'
 
 const fast = {deadlineMs: 5000, maxInFlightPerHost: 8, maxRetryDelayMs: 100, retries: 2, retryBaseMs: 5, timeoutMs: 2000}
 const UNAUTHENTICATED = {error: 'You need to sign in or sign up before continuing.'}
@@ -85,16 +86,6 @@ class FakeConcertim {
     }
     return json(res, 404, {error: 'Not Found', status: 404})
   }
-}
-
-async function failure<T extends Error>(p: Promise<unknown>, type: new (...args: never[]) => T): Promise<T> {
-  try {
-    await p
-  } catch (error) {
-    expect(error).to.be.instanceOf(type)
-    return error as T
-  }
-  throw new Error('expected a failure')
 }
 
 describe('ConcertimClient (lib/concertim/client)', () => {

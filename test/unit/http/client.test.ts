@@ -2,18 +2,11 @@ import {expect} from 'chai'
 
 import {CallLedger, HttpClient, HttpError} from '../../../src/lib/http/index.js'
 import {json, LocalServer} from '../../support/local-server.js'
+import {failure} from '../../support/failure.js'
+
+const rejection = async (p: Promise<unknown>): Promise<HttpError> => failure(p, HttpError)
 
 const fast = {deadlineMs: 5000, maxInFlightPerHost: 4, maxRetryDelayMs: 3000, retries: 3, retryBaseMs: 10, timeoutMs: 2000}
-
-async function rejection(p: Promise<unknown>): Promise<HttpError> {
-  try {
-    await p
-  } catch (error) {
-    expect(error).to.be.instanceOf(HttpError)
-    return error as HttpError
-  }
-  throw new Error('expected the request to fail')
-}
 
 describe('HttpClient (lib/http)', () => {
   let server: LocalServer

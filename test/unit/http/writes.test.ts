@@ -5,20 +5,13 @@ import zlib from 'node:zlib'
 import {Deadline} from '../../../src/lib/http/deadline.js'
 import {CallLedger, HttpClient, HttpError} from '../../../src/lib/http/index.js'
 import {json, LocalServer} from '../../support/local-server.js'
+import {failure} from '../../support/failure.js'
+
+const rejection = async (p: Promise<unknown>): Promise<HttpError> => failure(p, HttpError)
 
 // What a write sends and how its answers, timeouts and failures come back: the behaviour every
 // client relies on (bodies, headers, compression, accept, per-attempt timeout, total deadline).
 const fast = {deadlineMs: 5000, maxInFlightPerHost: 4, maxRetryDelayMs: 3000, retries: 1, retryBaseMs: 10, timeoutMs: 2000}
-
-async function rejection(p: Promise<unknown>): Promise<HttpError> {
-  try {
-    await p
-  } catch (error) {
-    expect(error).to.be.instanceOf(HttpError)
-    return error as HttpError
-  }
-  throw new Error('expected the request to fail')
-}
 
 describe('HttpClient: writes and answers (lib/http)', () => {
   let server: LocalServer
