@@ -39,11 +39,11 @@ export async function createVhost(prefix = 'listen-test'): Promise<TestVhost> {
 }
 
 /** Declare exchanges as oslo does (topic, not durable, not auto-deleted). */
-export async function declareOsloExchanges(url: string, names: readonly string[]): Promise<void> {
+export async function declareOsloExchanges(url: string, names: readonly string[], durable = false): Promise<void> {
   const conn = await amqp.connect(url)
   try {
     const ch = await conn.createChannel()
-    for (const n of names) await ch.assertExchange(n, 'topic', {autoDelete: false, durable: false})
+    for (const n of names) await ch.assertExchange(n, 'topic', {autoDelete: false, durable})
     await ch.close()
   } finally {
     await conn.close()
@@ -57,12 +57,12 @@ export class Publisher {
   ) {}
 
   /** Like oslo's notifier, declare the exchanges it publishes on (after a broker restart they are gone: oslo's are not durable). */
-  static async open(url: string, declare: readonly string[] = []): Promise<Publisher> {
+  static async open(url: string, declare: readonly string[] = [], durable = false): Promise<Publisher> {
     const conn = await amqp.connect(url)
     conn.on('error', () => undefined)
     const ch = await conn.createConfirmChannel()
     ch.on('error', () => undefined)
-    for (const e of declare) await ch.assertExchange(e, 'topic', {autoDelete: false, durable: false})
+    for (const e of declare) await ch.assertExchange(e, 'topic', {autoDelete: false, durable})
     return new Publisher(conn, ch)
   }
 

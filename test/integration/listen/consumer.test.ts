@@ -266,16 +266,18 @@ describe('listen on a real RabbitMQ', function () {
   it('RabbitMQ restarted while 2,000 notifications flow: reconnects, re-declares, and the final state of every entity is the newest (nothing lost)', async function () {
     if (process.env.LISTEN_SKIP_BROKER_RESTART) this.skip()
     this.timeout(180_000)
-    await declareOsloExchanges(vhost.url, ['nova'])
+    // oslo with amqp_durable_queues = true: durable exchanges, so the queue's bindings survive the
+    // restart. (With oslo's default non-durable exchanges, what OpenStack publishes after a restart
+    // and before listen re-binds reaches no queue of ours — the documented gap sync repairs — and a
+    // test of "nothing lost" would race against it.)
+    await declareOsloExchanges(vhost.url, ['nova'], true)
     const last = new Map<string, string>()
     const rec = recorder(async (s) => {
       await new Promise((r) => setTimeout(r, 1))
       const st = s.hint.payloadState
       if (st && !st.deleted && st.kind === 'server') last.set(s.ref.id, st.record.name)
     })
-    // oslo's exchanges are not durable: gone with the restart until OpenStack publishes again.
-    // Declaring them as oslo does (opt-in) binds the queue before that first message.
-    const svc = testService(vhost, rec.reconcile, {debounceMs: 5, prefetch: 100, topology: {deadLetterQueue: DLQ, declareExchanges: {durable: false}, deliveryLimit: 20, exchanges: ALL_EXCHANGES, queue: QUEUE}})
+    const svc = testService(vhost, rec.reconcile, {debounceMs: 5, prefetch: 100, topology: {deadLetterQueue: DLQ, declareExchanges: {durable: true}, deliveryLimit: 20, exchanges: ALL_EXCHANGES, queue: QUEUE}})
     await svc.start()
     const entities = 400
     const versions = 5
@@ -315,7 +317,7 @@ describe('listen on a real RabbitMQ', function () {
         let pub: Publisher | undefined
         try {
           // During the restart a connection or a confirm can hang rather than fail: bound each step.
-          pub = await withinMs(Publisher.open(vhost.url, ['nova']), 5000)
+          pub = await withinMs(Publisher.open(vhost.url, ['nova'], true), 5000)
           for (const b of batch) await pub.publish('nova', 'versioned_notifications.info', b, false)
           await withinMs(pub.confirm(), 5000)
           break
