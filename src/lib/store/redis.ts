@@ -27,7 +27,8 @@ export class RedisViewStore implements ViewStore {
   }
 
   async apply(changes: ViewChanges): Promise<void> {
-    const tx = (await this.client()).multi()
+    // Sent at once when connected, so that a read issued after this call is answered after it.
+    const tx = (this.redis.status === 'wait' ? await this.client() : this.redis).multi()
     if (changes.remove?.length) tx.hdel(this.entriesKey, ...changes.remove)
     const puts = Object.entries(changes.put ?? {})
     if (puts.length > 0) tx.hset(this.entriesKey, Object.fromEntries(puts.map(([k, v]) => [k, JSON.stringify(v)])))

@@ -103,6 +103,67 @@ describe('view store: file specifics', () => {
     expect(inodes).to.be.below(40)
   })
 
+  it('reads racing its own writes never parse the file again (the stamp always describes the text read)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cos-store-'))
+    const store = new FileViewStore(join(dir, 'view.json'))
+    const seed: Record<string, {i: number; pad: string}> = {}
+    for (let i = 0; i < 2000; i++) seed[`device:${i}`] = {i, pad: 'x'.repeat(200)}
+    await store.apply({put: seed})
+    const before = store.parses
+    // Readers and writers interleaved, as `listen` does: every get must come from memory.
+    let writing = true
+    const readers = Array.from({length: 8}, async () => {
+      while (writing) await store.get(['device:0'])
+    })
+    for (let round = 0; round < 20; round++) {
+      await Promise.all(
+        Array.from({length: 3}, async (_, j) => {
+          const i = round * 3 + j
+          await store.apply({put: {[`device:${i}`]: {i, pad: 'y'}}})
+          expect((await store.get([`device:${i}`])).get(`device:${i}`)).to.deep.equal({i, pad: 'y'})
+        }),
+      )
+    }
+    writing = false
+    await Promise.all(readers)
+    expect(store.parses - before).to.equal(0)
+    // What is on disk is every entry, the changed ones as changed.
+    const onDisk = JSON.parse(readFileSync(join(dir, 'view.json'), 'utf8')) as {entries: Record<string, {pad: string}>}
+    expect(Object.keys(onDisk.entries)).to.have.length(2000)
+    expect(onDisk.entries['device:1'].pad).to.equal('y')
+    expect(onDisk.entries['device:1999'].pad).to.have.length(200)
+  })
+
+  it('a change is seen by get and load before it is on disk, and close waits until it is', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cos-store-'))
+    const store = new FileViewStore(join(dir, 'view.json'))
+    await store.apply({put: {a: {v: 1}, b: {v: 1}}, values: {x: 1}})
+    const first = store.apply({put: {a: {v: 2}}})
+    const second = store.apply({remove: ['b'], values: {x: null}})
+    const third = store.apply({put: {b: {v: 3}}})
+    expect(Object.fromEntries(await store.get(['a', 'b', 'c']))).to.deep.equal({a: {v: 2}, b: {v: 3}})
+    const snap = await store.load()
+    expect(Object.fromEntries(snap.entries)).to.deep.equal({a: {v: 2}, b: {v: 3}})
+    expect(snap.values).to.deep.equal({})
+    let closed = false
+    const closing = store.close().then(() => {
+      closed = true
+    })
+    await Promise.all([first, second, third])
+    await closing
+    expect(closed).to.equal(true)
+    expect(JSON.parse(readFileSync(join(dir, 'view.json'), 'utf8'))).to.deep.include({entries: {a: {v: 2}, b: {v: 3}}, values: {}})
+  })
+
+  it('close waits for the changes still queued', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cos-store-'))
+    const store = new FileViewStore(join(dir, 'view.json'))
+    const pending = Array.from({length: 30}, async (_, i) => store.apply({put: {[`k${i}`]: {i}}}))
+    await store.close()
+    expect(Object.keys(JSON.parse(readFileSync(join(dir, 'view.json'), 'utf8')).entries)).to.have.length(30)
+    await Promise.all(pending)
+  })
+
   it('a corrupt file is treated as an empty cache, not a fatal error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cos-store-'))
     writeFileSync(join(dir, 'view.json'), '{"entries": {"a": ')
