@@ -35,7 +35,7 @@ It declares its own durable quorum queue (listen.queue) bound to the exchanges n
     const queue = this.flags.queue ?? l.queue
     assertOwnQueue(queue)
     const target = amqpTarget(config.rmq)
-    const {engine, store} = createReconcileEngine(config, this.httpContext(), this.logger)
+    const {engine, store} = createReconcileEngine(config, this.httpContext(), this.logger, {recordInBackground: true})
     const service = new ListenService({
       concurrency: l.concurrency,
       connectionName: `concertim-os listen ${hostname()}:${process.pid}`,

@@ -25,6 +25,7 @@ import type {HttpContext} from '../http/index.js'
 import {createKillBill} from '../killbill/index.js'
 import {type Baseline, type BaselineEntry, EMPTY_BASELINE} from '../model/baseline.js'
 import type {ConcertimState} from '../model/concertim.js'
+import type {CloudState} from '../model/cloud.js'
 import type {DesiredState} from '../model/desired.js'
 import type {JsonValue} from '../model/json.js'
 import type {Action, ActionResult, PendingConfirmation, Plan} from '../model/plan.js'
@@ -59,6 +60,12 @@ export interface EngineOptions {
   defaultRackHeight: number
   /** Default: 10% of managed objects, at least 5. */
   maxDeletes?: number
+  /**
+   * `listen`: a scoped reconcile returns once Concertim is written, without waiting for the view
+   * store to have its record on disk (the store's readers see it at once; `store.close()` waits for
+   * it). The view is a cache: a record lost in a crash costs a read of Concertim, never a duplicate.
+   */
+  recordInBackground?: boolean
   requireCmPrefix: boolean
   standaloneServers: 'ignore' | 'team_rack'
 }
@@ -231,9 +238,18 @@ export function partialPlanSuffices(thePlan: Plan): boolean {
   return thePlan.actions.every((a) => a.object === 'device' && a.kind === 'update')
 }
 
+/** What stands in for reads in a scoped observation (see `ObserveOptions`). */
+interface ObservationCaches {
+  flavors?: CloudState['flavors']
+  teams: ConcertimState['teams']
+  templates: ConcertimState['templates']
+}
+
 export class ReconcileEngine {
   /** Concertim's teams and templates as last read in full (see `CONCERTIM_CACHE_MS`). */
   private concertimCache: {at: number; teams: ConcertimState['teams']; templates: ConcertimState['templates']} | undefined
+  /** Nova's flavors as last listed in full (same lifetime; listed again when an entity's flavor is not among them). */
+  private flavorCache: {at: number; flavors: CloudState['flavors']} | undefined
 
   constructor(
     private readonly clients: EngineClients,
@@ -269,16 +285,21 @@ export class ReconcileEngine {
     progress({phase: 'observe'})
     const loaded = full ? (await this.store.load()).entries : new Map<string, ViewEntry>()
     const stackCache = full ? stackCacheFromEntries(loaded) : undefined
+    const now = Date.now()
     const cache = this.concertimCache
-    const useCache = !full && cache !== undefined && Date.now() - cache.at < CONCERTIM_CACHE_MS
+    const caches: ObservationCaches | undefined =
+      !full && cache !== undefined && now - cache.at < CONCERTIM_CACHE_MS
+        ? {...cache, ...(this.flavorCache !== undefined && now - this.flavorCache.at < CONCERTIM_CACHE_MS ? {flavors: this.flavorCache.flavors} : {})}
+        : undefined
 
-    const first = await this.observeAndPlan(scope, opts, loaded, stackCache, useCache ? cache : undefined, progress)
-    // A plan on a partial view that would do more than update devices: observe Concertim in full and plan again.
+    const first = await this.observeAndPlan(scope, opts, loaded, stackCache, caches, progress)
+    // A plan on a partial view that would do more than update devices: observe in full and plan again.
     const {baseline, confirmations, desired, observation, thePlan} =
-      first.observation.partialConcertim === true && !partialPlanSuffices(first.thePlan)
+      first.observation.partial === true && !partialPlanSuffices(first.thePlan)
         ? await this.observeAndPlan(scope, opts, loaded, stackCache, undefined, progress)
         : first
-    if (observation.partialConcertim !== true) this.concertimCache = {at: Date.now(), teams: observation.concertim.teams, templates: observation.concertim.templates}
+    if (observation.fromCache?.concertim !== true) this.concertimCache = {at: Date.now(), teams: observation.concertim.teams, templates: observation.concertim.templates}
+    if (observation.fromCache?.flavors !== true && observation.cloud.complete.flavors) this.flavorCache = {at: Date.now(), flavors: observation.cloud.flavors}
 
     const objects = new Set((opts.only ?? SYNC_PARTS).map((p) => OBJECT_OF[p]))
     const actions = thePlan.actions.filter((a) => objects.has(a.object))
@@ -301,7 +322,13 @@ export class ReconcileEngine {
     if (report.results.some((r) => r.kind === 'create' && r.ok)) this.concertimCache = undefined
 
     progress({phase: 'record'})
-    await this.record(loaded, observation, desired, thePlan, report.results, baseline, full && complete)
+    const recorded = this.record(loaded, observation, desired, thePlan, report.results, baseline, full && complete, observation.fromCache?.ownerStack === true)
+    if (full || this.options.recordInBackground !== true) await recorded
+    else {
+      recorded.catch((error: unknown) =>
+        this.logger?.warn({err: error, scope}, `the view store could not record this change (${(error as Error).message}); it is a cache: the next reconcile reads Concertim instead`),
+      )
+    }
     return report
   }
 
@@ -311,7 +338,7 @@ export class ReconcileEngine {
     opts: RunOptions,
     loaded: Map<string, ViewEntry>,
     stackCache: Map<string, StackCacheEntry> | undefined,
-    cachedConcertim: Pick<ConcertimState, 'teams' | 'templates'> | undefined,
+    caches: ObservationCaches | undefined,
     progress: (event: ProgressEvent) => void,
   ): Promise<{baseline: Baseline; confirmations: {asked: number; gone: number}; desired: DesiredState; observation: Observation; thePlan: Plan}> {
     const full = scope.kind === 'all'
@@ -328,6 +355,11 @@ export class ReconcileEngine {
                 if (e !== undefined) loaded.set(key, e)
                 return typeof e?.concertimId === 'string' ? e.concertimId : undefined
               },
+              knownOwnerStack: async (key: string) => {
+                const e = (await this.store.get([key])).get(key)
+                if (e !== undefined) loaded.set(key, e)
+                return typeof e?.stackId === 'string' ? e.stackId : undefined
+              },
             }),
         loadStackCache: async (ids: readonly string[]) => {
           if (stackCache !== undefined) return stackCache
@@ -341,7 +373,7 @@ export class ReconcileEngine {
         },
         projects: this.options.requireCmPrefix,
         scope,
-        ...(cachedConcertim === undefined ? {} : {cachedConcertim}),
+        ...(caches === undefined ? {} : {cachedConcertim: caches, ...(caches.flavors === undefined ? {} : {cachedFlavors: caches.flavors})}),
       },
     )
     for (const p of observation.problems) this.logger?.warn(p)
@@ -437,22 +469,27 @@ export class ReconcileEngine {
     results: readonly ActionResult[],
     baseline: Baseline,
     complete: boolean,
+    devicesOnly: boolean,
   ): Promise<void> {
     const next = recordResults(baseline, thePlan, results)
     const entries = viewEntries(next, desired, thePlan, results, observation.concertim)
+
     for (const [id, e] of observation.stackCache) entries.set(`${HEAT_PREFIX}${id}`, e as unknown as ViewEntry)
     const full = thePlan.scope.kind === 'all'
     // A full sync drops the cache of stacks it no longer needs, unless the stack listing failed.
     if (full && !observation.cloud.complete.stacks) for (const [k, e] of loaded) if (k.startsWith(HEAT_PREFIX) && !entries.has(k)) entries.set(k, e)
 
+    // The owning stack came from the cache and Kill Bill was not asked: only the devices are known as they are.
+    const kept = (k: string): boolean => !devicesOnly || k.startsWith('device:')
     const put: Record<string, ViewEntry> = {}
     for (const [k, e] of entries) {
+      if (!kept(k)) continue
       const before = loaded.get(k)
       if (before === undefined || JSON.stringify(before) !== JSON.stringify(e)) put[k] = e
     }
     const remove: string[] = []
     for (const k of loaded.keys()) {
-      if (entries.has(k)) continue
+      if (entries.has(k) || !kept(k)) continue
       // A full sync owns every key; one entity only the keys whose objects it deleted.
       if (full || isViewKey(k)) remove.push(k)
     }
@@ -465,8 +502,8 @@ export class ReconcileEngine {
  * The engine for a configuration: OpenStack, Concertim and (when its section is present) Kill Bill
  * clients on one HTTP context, and the view store. The caller closes the store.
  */
-export function createReconcileEngine(config: Config, ctx: HttpContext, logger?: Logger): {engine: ReconcileEngine; store: ViewStore} {
-  const options = engineOptionsFromConfig(config)
+export function createReconcileEngine(config: Config, ctx: HttpContext, logger?: Logger, overrides: Pick<EngineOptions, 'recordInBackground'> = {}): {engine: ReconcileEngine; store: ViewStore} {
+  const options = {...engineOptionsFromConfig(config), ...overrides}
   const settings = ctx.settings ?? {}
   const context: HttpContext = {...ctx, settings: {...settings, maxInFlightPerHost: Math.max(settings.maxInFlightPerHost ?? 0, options.concurrency)}}
   const openstack = createOpenStack(config.openstack as unknown as Record<string, unknown>, context)

@@ -46,10 +46,14 @@ export interface ObserveClients {
 
 /** What a stack's resources and outputs were when last read. */
 export interface StackCacheEntry {
+  /** The stack's name, status and reason as read with them (absent in entries of older versions). */
+  name?: string
   outputs: StackOutput[]
   owner: null | string
   projectId: string
   resources: StackMembership
+  status?: string
+  statusReason?: null | string
   /** `updated_time` (or `creation_time`) and `stack_status`: when either changes, read again. */
   version: string
 }
@@ -69,8 +73,19 @@ export interface ObserveOptions {
    * rack write or deletion (such a plan may rest on what this view does not show).
    */
   cachedConcertim?: {teams: readonly ConcertimTeam[]; templates: readonly ConcertimTemplate[]}
+  /**
+   * Scoped observation with `cachedConcertim` only: Nova's flavors as recently listed (the engine's
+   * cache). Listed again when the entity's flavor is not among them.
+   */
+  cachedFlavors?: readonly Flavor[]
   /** The Concertim id the view store knows for a key (scoped observation only): lets it skip the full device listing. */
   knownConcertimId?: (key: string) => Promise<string | undefined>
+  /**
+   * Scoped observation with `cachedConcertim` only: the stack the view store says owns a device's
+   * cloud object. When the stack cache confirms it, the stack is taken from the cache (no Heat
+   * listing, no fresh read, no Kill Bill search) and the observation is `partial`.
+   */
+  knownOwnerStack?: (key: string) => Promise<string | undefined>
   /** Also list Keystone projects (needed for the `CM_` prefix rule). */
   projects?: boolean
   /** What the resources and outputs of these stacks were when last read (from the view store), by stack id. */
@@ -90,8 +105,16 @@ export interface Observation {
   stackCache: Map<string, StackCacheEntry>
   /** Heat stacks whose resources were read this time (the others came from the cache). */
   stacksRead: number
-  /** Teams and templates came from `cachedConcertim` and only the racks concerned were read (see there). */
-  partialConcertim?: boolean
+  /**
+   * Some of it came from caches: teams and templates from `cachedConcertim` (only the racks
+   * concerned were read), flavors from `cachedFlavors`, the owning stack from the stack cache (see
+   * `knownOwnerStack`). A plan made on it may only update devices; anything else needs a full look.
+   */
+  partial?: boolean
+  /** With `partial`: which caches stood in for reads. */
+  fromCache?: {concertim: boolean; flavors: boolean; ownerStack: boolean}
+  /** Kill Bill was not asked (the owning stack came from the cache): the racks' order ids are not known. */
+  billingSkipped?: boolean
 }
 
 const ALL_COMPLETE: CloudCompleteness = {flavors: true, networks: true, projects: true, servers: true, stacks: true, volumes: true}
@@ -323,11 +346,19 @@ class HeatReader {
     }
   }
 
+  /** The cache entry of a stack as loaded by `prepare`. */
+  cached(stackId: string): StackCacheEntry | undefined {
+    return this.cache.get(stackId)
+  }
+
   /** Resources and outputs of a stack, from the cache when the stack did not change. */
   async membership(stack: HeatStack, opts: {fresh?: boolean} = {}): Promise<StackRead> {
     const version = stackVersion(stack)
     const cached = this.cache.get(stack.id)
-    if (opts.fresh !== true && cached !== undefined && cached.version === version) return {entry: cached, fresh: false, outcome: 'ok'}
+    if (opts.fresh !== true && cached !== undefined && cached.version === version) {
+      // Name, status and reason as the listing gives them now (entries of older versions lack them).
+      return {entry: {...cached, name: stack.stack_name, status: stack.stack_status, statusReason: stack.stack_status_reason ?? null}, fresh: false, outcome: 'ok'}
+    }
     const heat = this.clients.openstack.heat
     this.read++
     try {
@@ -347,7 +378,16 @@ class HeatReader {
       )
       const projectId = stack.project ?? detail.parameters?.['OS::project_id'] ?? ''
       return {
-        entry: {outputs: toStackOutputs(detail), owner: detail.stack_owner ?? stack.stack_owner ?? null, projectId, resources: membershipOf(resources, members), version},
+        entry: {
+          name: detail.stack_name,
+          outputs: toStackOutputs(detail),
+          owner: detail.stack_owner ?? stack.stack_owner ?? null,
+          projectId,
+          resources: membershipOf(resources, members),
+          status: detail.stack_status,
+          statusReason: detail.stack_status_reason ?? null,
+          version,
+        },
         fresh: true,
         outcome: 'ok',
       }
@@ -553,7 +593,12 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
   }
   if (cached === undefined) void readFull()
 
-  const flavorsP = listing('nova flavor', problems, async () => os.nova.listFlavors())
+  const listFlavors = async (): Promise<{complete: boolean; items: Flavor[]}> => {
+    const l = await listing('nova flavor', problems, async () => os.nova.listFlavors())
+    return {complete: l.complete, items: l.items.map((f) => toFlavor(f))}
+  }
+  const cachedFlavors = cached === undefined ? undefined : options.cachedFlavors
+  let flavorsP = cachedFlavors === undefined ? listFlavors() : Promise.resolve({complete: true, items: [...cachedFlavors]})
   let projectId: null | string = null
   let entityServer: Server | undefined
   let entityVolume: Volume | undefined
@@ -605,13 +650,36 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
 
   // A project the cached teams do not link: the team may be new (refresh on miss).
   if (cached !== undefined && projectId !== null && !cached.teams.some((t) => t.projectId === projectId)) void readFull()
+  // A flavor the cached ones do not have: it may be new (refresh on miss).
+  let flavorsFromCache = cachedFlavors !== undefined
+  if (cachedFlavors !== undefined && entityServer !== undefined && !hasFlavorOf(cachedFlavors, entityServer)) {
+    flavorsP = listFlavors()
+    flavorsFromCache = false
+  }
+  const entityKey = scope.kind === 'server' || scope.kind === 'volume' || scope.kind === 'network' ? `device:${scope.id}` : undefined
+
+  // The stack that owns the entity, as the view store and the stack cache know it (see `knownOwnerStack`).
+  let ownerFromCache: {entry: StackCacheEntry; id: string} | undefined
+  if (cached !== undefined && entityKey !== undefined && projectId !== null && options.knownOwnerStack !== undefined && !confirmedGone.has(scope.id)) {
+    const stackId = await options.knownOwnerStack(entityKey)
+    if (stackId !== undefined) {
+      await heat.prepare([stackId])
+      const entry = heat.cached(stackId)
+      if (entry?.name !== undefined && entry.status !== undefined && entry.projectId === projectId && ownsEntity(entry.resources, scope.id)) ownerFromCache = {entry, id: stackId}
+    }
+  }
 
   // The stacks concerned, with what they own.
   const stacks: Stack[] = []
   const stackCache = new Map<string, StackCacheEntry>()
   let stacksComplete = true
   const limit = pLimit(Math.max(1, options.concurrency))
-  if (scopedStack !== undefined) {
+  if (ownerFromCache !== undefined) {
+    const {entry, id} = ownerFromCache
+    stackCache.set(id, entry)
+    const detail: HeatStack = {creation_time: '', id, project: entry.projectId, stack_name: entry.name ?? '', stack_owner: entry.owner, stack_status: entry.status ?? '', stack_status_reason: entry.statusReason ?? null}
+    stacks.push(toStack(detail, entry))
+  } else if (scopedStack !== undefined) {
     const read = await heat.membership(scopedStack, {fresh: true})
     if (read.outcome === 'failed') stacksComplete = false
     else if (read.outcome === 'gone') confirmedGone.add(scopedStack.id)
@@ -633,7 +701,7 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
       if (r.outcome === 'failed') stacksComplete = false
       if (r.outcome !== 'ok') continue
       stackCache.set(s.id, r.entry)
-      const owns = entity !== undefined && [...r.entry.resources.servers, ...r.entry.resources.volumes, ...r.entry.resources.networks].includes(entity)
+      const owns = entity !== undefined && ownsEntity(r.entry.resources, entity)
       if (scope.kind === 'project') stacks.push(toStack({...s, project: projectId}, r.entry))
       else if (owns) {
         // The owner is read fresh so that its rack is shown as it is now.
@@ -715,7 +783,8 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
       base = {racks: got.map((r) => toConcertimRack(r as Rack)), teams: [...cached.teams], templates: [...cached.templates]}
     } else base = await readFull()
   } else base = await readFull()
-  const partialConcertim = fetched !== undefined
+  const fromCache = {concertim: fetched !== undefined, flavors: flavorsFromCache, ownerStack: ownerFromCache !== undefined}
+  const partial = fromCache.concertim || fromCache.flavors || fromCache.ownerStack
 
   const teamIdsOfProject = new Set(base.teams.filter((t) => t.projectId !== null && t.projectId === projectId).map((t) => t.id))
   const racks = base.racks.filter((r) => {
@@ -723,7 +792,6 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
     return (key !== null && rackKeys.has(key)) || (scope.kind === 'project' && teamIdsOfProject.has(r.teamId))
   })
   let devices: ConcertimDevice[] = []
-  const entityKey = scope.kind === 'server' || scope.kind === 'volume' || scope.kind === 'network' ? `device:${scope.id}` : undefined
   const known = entityKey === undefined || options.knownConcertimId === undefined ? undefined : await options.knownConcertimId(entityKey)
   if (entityKey !== undefined && known === undefined) {
     devices = (await clients.concertim.devices()).map((d) => toConcertimDevice(d))
@@ -741,7 +809,9 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
   }
 
   let billing: BillingState = NO_BILLING
-  if (clients.killbill !== undefined && stacks.length > 0) {
+  const billingSkipped = clients.killbill !== undefined && ownerFromCache !== undefined
+  if (billingSkipped) billing = {enabled: true, subscriptionsByStack: new Map()}
+  else if (clients.killbill !== undefined && stacks.length > 0) {
     const orderOf = new Map<string, null | string>()
     for (const r of base.racks) {
       const key = managedRackKey(r, options.decode)
@@ -752,14 +822,26 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
 
   return {
     billing,
-    cloud: {complete, flavors: flavors.items.map((f) => toFlavor(f)), networks, projects: [], servers, stacks, volumes},
+    ...(billingSkipped ? {billingSkipped} : {}),
+    cloud: {complete, flavors: flavors.items, networks, projects: [], servers, stacks, volumes},
     concertim: {...base, devices},
     confirmedGone,
-    ...(partialConcertim ? {partialConcertim} : {}),
+    ...(partial ? {fromCache, partial} : {}),
     problems,
     stackCache,
     stacksRead: heat.read,
   }
+}
+
+/** Whether a stack's resources include a server, volume or network. */
+function ownsEntity(m: StackMembership, id: string): boolean {
+  return m.servers.includes(id) || m.volumes.includes(id) || m.networks.includes(id)
+}
+
+/** Whether a list of flavors has the server's (by id, or by name when the server embeds its flavor). */
+function hasFlavorOf(flavors: readonly Flavor[], server: Server): boolean {
+  if (server.flavorId !== null) return flavors.some((f) => f.id === server.flavorId)
+  return server.flavorName === undefined || server.flavorName === null || flavors.some((f) => f.name === server.flavorName)
 }
 
 /** Whether a value is a JSON object (for reading stored cache entries). */

@@ -49,7 +49,7 @@ async function startWorld(opts: {listen?: boolean; store?: Record<string, unknow
   const config = loadConfig({env: {}, path: configPath}).config
   // Concertim starts in step with the cloud (what a first sync does).
   const ledger = new CallLedger()
-  const {engine, store} = createReconcileEngine(config, {ledger, settings: {retries: 0, retryBaseMs: 10}})
+  const {engine, store} = createReconcileEngine(config, {ledger, settings: {retries: 0, retryBaseMs: 10}}, undefined, {recordInBackground: true})
   const first = await engine.sync()
   expect(first.results.filter((r) => !r.ok)).to.deep.equal([])
   // The exchanges exist once the simulator has published on each; make sure they do.

@@ -1,7 +1,8 @@
 /**
- * The cache of Concertim's teams and templates a long-lived engine (listen's) keeps between scoped
- * reconciles: it saves reads, and never causes a duplicate when another engine (sync) created a
- * template or rack meanwhile.
+ * The caches a long-lived engine (listen's) keeps between scoped reconciles — Concertim's teams and
+ * templates, Nova's flavors, the owning stack as last read — save reads, never cause a duplicate when
+ * another engine (sync) created a template or rack meanwhile, and give way to a full look whenever
+ * the plan would do more than update the entity's device.
  */
 import {expect} from 'chai'
 
@@ -10,6 +11,7 @@ import {createReconcileEngine, type ReconcileEngine} from '../../../src/lib/reco
 import type {ViewStore} from '../../../src/lib/store/types.js'
 import {devicesByInstance, expectedMembers, racksByStack, startSyncWorld, type SyncWorld} from './support.js'
 
+const callsOf = (ledger: CallLedger): Record<string, number> => Object.fromEntries(Object.entries(ledger.bySystem()).map(([k, v]) => [k, v.calls]))
 const concertimGets = (ledger: CallLedger): number => ledger.summary.filter((r) => r.system === 'concertim' && r.method === 'GET').reduce((n, r) => n + r.count, 0)
 
 describe('a long-lived engine caches Concertim teams and templates', function () {
@@ -47,6 +49,54 @@ describe('a long-lived engine caches Concertim teams and templates', function ()
     expect(second.results.every((r) => r.ok)).to.equal(true)
     expect(concertimGets(ledger) - before, 'only the rack of the server').to.equal(1)
     // A full sync agrees with what was written.
+    expect((await w.sync()).writes).to.equal(0)
+  })
+
+  it('a stack member\'s update with warm caches: the server, its rack and the write — no Heat, no flavor listing, no Kill Bill', async () => {
+    w.sim.changes.stopServer(servers[0])
+    await engine.reconcile({id: servers[0], kind: 'server'})
+    const rackView = (await store.get([`rack:${stackId}`])).get(`rack:${stackId}`)
+    const before = callsOf(ledger)
+    w.sim.changes.stopServer(servers[1])
+    const out = await engine.reconcile({id: servers[1], kind: 'server'})
+    expect(out.actions.map((a) => `${a.kind} ${a.key}`)).to.deep.equal([`update device:${servers[1]}`])
+    expect(out.results.every((r) => r.ok)).to.equal(true)
+    const after = callsOf(ledger)
+    const delta = Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - (before[k] ?? 0)]).filter(([, n]) => n !== 0))
+    expect(delta).to.deep.equal({concertim: 2, nova: 1})
+    expect(w.sim.concertim.devices.get(devicesByInstance(w.sim).get(servers[1])?.[0] ?? '')?.status).to.equal('STOPPED')
+    // What was not read is not rewritten in the view (the rack's order id and its source stay as they were).
+    expect((await store.get([`rack:${stackId}`])).get(`rack:${stackId}`)).to.deep.equal(rackView)
+    expect((await w.sync()).writes).to.equal(0)
+  })
+
+  it('the rack changed by hand meanwhile: a member\'s update looks in full and repairs it', async () => {
+    w.sim.changes.stopServer(servers[0])
+    await engine.reconcile({id: servers[0], kind: 'server'})
+    const rackId = racksByStack(w.sim).get(stackId)?.[0] ?? ''
+    const rack = w.sim.concertim.racks.get(rackId)
+    if (rack === undefined) throw new Error('no rack')
+    const status = rack.status
+    rack.status = status === 'ACTIVE' ? 'STOPPED' : 'ACTIVE'
+    const heatBefore = callsOf(ledger).heat ?? 0
+    w.sim.changes.stopServer(servers[1])
+    const out = await engine.reconcile({id: servers[1], kind: 'server'})
+    expect(out.actions.map((a) => `${a.kind} ${a.object}`).sort()).to.deep.equal(['update device', 'update rack'])
+    expect(out.results.every((r) => r.ok)).to.equal(true)
+    expect(w.sim.concertim.racks.get(rackId)?.status).to.equal(status)
+    expect((callsOf(ledger).heat ?? 0) - heatBefore, 'the owning stack was read').to.be.at.least(2)
+  })
+
+  it('a server resized to a flavor the cached ones lack: the flavors are listed again', async () => {
+    w.sim.changes.stopServer(servers[0])
+    await engine.reconcile({id: servers[0], kind: 'server'})
+    const model = w.sim.world.flavors.all()[0]
+    const flavor = w.sim.world.flavors.put({...model, id: 'cache-miss-flavor', name: 'cache.miss'})
+    w.sim.changes.resizeServer(servers[1], flavor.id)
+    const out = await engine.reconcile({id: servers[1], kind: 'server'})
+    expect(out.results.every((r) => r.ok)).to.equal(true)
+    expect(out.actions.map((a) => `${a.kind} ${a.object}`)).to.include('create template')
+    expect([...w.sim.concertim.templates.values()].filter((t) => t.foreign_id === flavor.id)).to.have.length(1)
     expect((await w.sync()).writes).to.equal(0)
   })
 
