@@ -6,6 +6,7 @@
  */
 import type {EntityRef} from '../events/index.js'
 import type {Scope} from '../model/scope.js'
+import type {PayloadServer} from '../reconcile/observe.js'
 import type {Logger} from '../output/logger.js'
 import type {ReconcileEntity, ReconcileHint} from './policy.js'
 
@@ -18,7 +19,7 @@ export interface EngineOutcome {
 }
 
 export interface EntityEngine {
-  reconcile(scope: Scope): Promise<EngineOutcome>
+  reconcile(scope: Scope, opts?: {payloadServer?: PayloadServer}): Promise<EngineOutcome>
 }
 
 export class ReconcileFailure extends Error {
@@ -63,7 +64,11 @@ export function engineReconciler(engine: EntityEngine, logger: Logger): Reconcil
       return {applied: false}
     }
     if (ref.kind === 'project' && hint.payloadState?.deleted) logger.info({projectId: ref.id}, 'keystone project deleted')
-    const outcome = await engine.reconcile({id: ref.id, kind: ref.kind})
+    // A server's full state from a versioned notification stands in for a GET (the engine reads
+    // the server anyway whenever the plan needs more than the device's update).
+    const state = hint.payloadState
+    const payloadServer = state !== undefined && !state.deleted && state.kind === 'server' && ref.kind === 'server' ? {record: state.record, unknown: state.unknown} : undefined
+    const outcome = await engine.reconcile({id: ref.id, kind: ref.kind}, payloadServer === undefined ? {} : {payloadServer})
     const failure = judgeOutcome(outcome)
     if (failure) throw failure
     return {applied: outcome.applied}

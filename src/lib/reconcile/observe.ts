@@ -22,6 +22,7 @@ import {NO_BILLING} from '../model/billing.js'
 import type {CloudCompleteness, CloudState, Flavor, Network, Project, Server, Stack, StackMembership, StackOutput, Volume} from '../model/cloud.js'
 import type {ConcertimDevice, ConcertimRack, ConcertimState, ConcertimTeam, ConcertimTemplate} from '../model/concertim.js'
 import type {JsonObject, JsonValue} from '../model/json.js'
+import {DeviceMetadata} from '../model/metadata.js'
 import type {Scope} from '../model/scope.js'
 import {isCompleteServer, isEmbeddedFlavor, type OpenStack} from '../openstack/index.js'
 import type {CinderVolume, HeatResource, HeatStack, HeatStackDetail, NeutronNetwork, NovaFlavor, NovaPartialServer, NovaServer} from '../openstack/types.js'
@@ -42,6 +43,12 @@ export interface ObserveClients {
   killbill?: Pick<KillBillClient, 'findCustomFields' | 'subscription'>
   logger?: Logger
   openstack: Pick<OpenStack, 'cinder' | 'heat' | 'keystone' | 'neutron' | 'nova'>
+}
+
+/** A server's state from a notification, and the fields it lacked. */
+export interface PayloadServer {
+  record: Server
+  unknown: readonly string[]
 }
 
 /** What a stack's resources and outputs were when last read. */
@@ -86,6 +93,13 @@ export interface ObserveOptions {
    * listing, no fresh read, no Kill Bill search) and the observation is `partial`.
    */
   knownOwnerStack?: (key: string) => Promise<string | undefined>
+  /**
+   * Scoped observation of a server with `cachedConcertim` only: the server as a notification's
+   * payload carried it (listen), used instead of a GET. The fields it does not carry (`unknown`:
+   * floating IPs, sometimes volumes) are taken from the server's device as Concertim shows it; when
+   * there is no such device, the server is read after all. The observation is then `partial`.
+   */
+  payloadServer?: PayloadServer
   /** Also list Keystone projects (needed for the `CM_` prefix rule). */
   projects?: boolean
   /** What the resources and outputs of these stacks were when last read (from the view store), by stack id. */
@@ -108,11 +122,12 @@ export interface Observation {
   /**
    * Some of it came from caches: teams and templates from `cachedConcertim` (only the racks
    * concerned were read), flavors from `cachedFlavors`, the owning stack from the stack cache (see
-   * `knownOwnerStack`). A plan made on it may only update devices; anything else needs a full look.
+   * `knownOwnerStack`), the server from a notification (`payloadServer`). A plan made on it may only
+   * update devices; anything else needs a full look.
    */
   partial?: boolean
   /** With `partial`: which caches stood in for reads. */
-  fromCache?: {concertim: boolean; flavors: boolean; ownerStack: boolean}
+  fromCache?: {concertim: boolean; flavors: boolean; ownerStack: boolean; payload: boolean}
   /** Kill Bill was not asked (the owning stack came from the cache): the racks' order ids are not known. */
   billingSkipped?: boolean
 }
@@ -604,9 +619,18 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
   let entityVolume: Volume | undefined
   let entityNetwork: Network | undefined
   let scopedStack: HeatStackDetail | undefined
+  /** Set when the server came from a notification: the fields still to be taken from its device. */
+  let serverUnknown: readonly string[] | undefined
 
   switch (scope.kind) {
     case 'server': {
+      const given = cached === undefined ? undefined : options.payloadServer
+      if (given !== undefined && given.record.id === scope.id && given.record.projectId !== '') {
+        entityServer = {...given.record}
+        serverUnknown = given.unknown
+        projectId = entityServer.projectId
+        break
+      }
       const s = await os.nova.getServer(scope.id)
       if (s === null) confirmedGone.add(scope.id)
       else {
@@ -783,8 +807,6 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
       base = {racks: got.map((r) => toConcertimRack(r as Rack)), teams: [...cached.teams], templates: [...cached.templates]}
     } else base = await readFull()
   } else base = await readFull()
-  const fromCache = {concertim: fetched !== undefined, flavors: flavorsFromCache, ownerStack: ownerFromCache !== undefined}
-  const partial = fromCache.concertim || fromCache.flavors || fromCache.ownerStack
 
   const teamIdsOfProject = new Set(base.teams.filter((t) => t.projectId !== null && t.projectId === projectId).map((t) => t.id))
   const racks = base.racks.filter((r) => {
@@ -808,6 +830,22 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
     devices = [...byId.values()]
   }
 
+  // A server from a notification: what the payload lacks comes from its device, or it is read after all.
+  let payloadUsed = false
+  if (serverUnknown !== undefined && entityServer !== undefined) {
+    const own = devices.find((d) => d.metadata[DeviceMetadata.instanceId] === scope.id)
+    if (own !== undefined && completeFromDevice(entityServer, serverUnknown, own, options.decode)) payloadUsed = true
+    else {
+      const s = await os.nova.getServer(scope.id)
+      if (s === null) {
+        confirmedGone.add(scope.id)
+        servers = []
+      } else servers = [isCompleteServer(s) ? toServer(s) : toPartialServer(s)]
+    }
+  }
+
+  const fromCache = {concertim: fetched !== undefined, flavors: flavorsFromCache, ownerStack: ownerFromCache !== undefined, payload: payloadUsed}
+  const partial = fromCache.concertim || fromCache.flavors || fromCache.ownerStack || fromCache.payload
   let billing: BillingState = NO_BILLING
   const billingSkipped = clients.killbill !== undefined && ownerFromCache !== undefined
   if (billingSkipped) billing = {enabled: true, subscriptionsByStack: new Map()}
@@ -831,6 +869,31 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
     stackCache,
     stacksRead: heat.read,
   }
+}
+
+/**
+ * Fill in the fields a notification's payload lacks from the server's device as Concertim shows it
+ * (what the last reconcile wrote): floating IPs from `public_ips`, volumes from `volume_details`.
+ * False when the device does not have them.
+ */
+export function completeFromDevice(server: Server, unknown: readonly string[], device: ConcertimDevice, decode: Decode = (v) => v): boolean {
+  const read = (column: string): JsonValue | undefined => {
+    const v = device.details[column]
+    return typeof v === 'string' ? decode(v) : v
+  }
+  for (const field of unknown) {
+    if (field === 'floatingIps') {
+      const v = read('public_ips')
+      if (typeof v === 'string') server.floatingIps = v.split(',').map((x) => x.trim()).filter((x) => x !== '')
+      else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) server.floatingIps = v as string[]
+      else return false
+    } else if (field === 'volumeIds') {
+      const v = read('volume_details')
+      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) server.volumeIds = v as string[]
+      else return false
+    } else return false
+  }
+  return true
 }
 
 /** Whether a stack's resources include a server, volume or network. */

@@ -6,9 +6,14 @@
  */
 import {expect} from 'chai'
 
+import {decodeBody, interpret} from '../../../src/lib/events/index.js'
 import {CallLedger} from '../../../src/lib/http/index.js'
+import type {PayloadServer} from '../../../src/lib/reconcile/observe.js'
 import {createReconcileEngine, type ReconcileEngine} from '../../../src/lib/reconcile/engine.js'
 import type {ViewStore} from '../../../src/lib/store/types.js'
+import {DEFAULT_EXCHANGES, notificationsFor} from '../../../src/sim/notifications/events.js'
+import {encodeBody, wireMessage} from '../../../src/sim/notifications/oslo.js'
+import type {WorldChange} from '../../../src/sim/world.js'
 import {devicesByInstance, expectedMembers, racksByStack, startSyncWorld, type SyncWorld} from './support.js'
 
 const callsOf = (ledger: CallLedger): Record<string, number> => Object.fromEntries(Object.entries(ledger.bySystem()).map(([k, v]) => [k, v.calls]))
@@ -98,6 +103,58 @@ describe('a long-lived engine caches Concertim teams and templates', function ()
     expect(out.actions.map((a) => `${a.kind} ${a.object}`)).to.include('create template')
     expect([...w.sim.concertim.templates.values()].filter((t) => t.foreign_id === flavor.id)).to.have.length(1)
     expect((await w.sync()).writes).to.equal(0)
+  })
+
+  /** Make a change and return the server state its newest versioned notification carries, as listen reads it off the wire. */
+  const payloadOf = (act: () => void): PayloadServer => {
+    const changes: WorldChange[] = []
+    const record = (c: WorldChange) => changes.push(c)
+    w.sim.world.events.on('change', record)
+    act()
+    w.sim.world.events.off('change', record)
+    const sent = changes.flatMap((c) => notificationsFor(w.sim.world, c, {exchanges: DEFAULT_EXCHANGES, format: 'versioned', glanceUrl: 'http://127.0.0.1:9292'}))
+    const decoded = decodeBody(encodeBody(wireMessage(sent.at(-1) ?? expect.fail('no notification')), 'v2'))
+    if (!decoded.ok) throw new Error(decoded.reason)
+    const i = interpret(decoded.message)
+    if (i.kind !== 'entity' || i.state === undefined || i.state.deleted || i.state.kind !== 'server') throw new Error(`no server state in ${JSON.stringify(i)}`)
+    return {record: i.state.record, unknown: i.state.unknown}
+  }
+
+  it('a member\'s notification carrying its state: no Nova call, its floating IPs kept from the device', async () => {
+    w.sim.changes.stopServer(servers[0])
+    await engine.reconcile({id: servers[0], kind: 'server'})
+    expect(w.sim.world.servers.get(servers[1])?.addresses.some((a) => a.type === 'floating'), 'the server has a floating IP').to.equal(true)
+    const deviceId = devicesByInstance(w.sim).get(servers[1])?.[0] ?? ''
+    const detailsBefore = w.sim.concertim.devices.get(deviceId)?.details
+    const payloadServer = payloadOf(() => w.sim.changes.stopServer(servers[1]))
+    expect(payloadServer.unknown).to.include('floatingIps')
+    const before = callsOf(ledger)
+    const out = await engine.reconcile({id: servers[1], kind: 'server'}, {payloadServer})
+    expect(out.actions.map((a) => `${a.kind} ${a.key}`)).to.deep.equal([`update device:${servers[1]}`])
+    const after = callsOf(ledger)
+    expect((after.nova ?? 0) - (before.nova ?? 0), 'no Nova call').to.equal(0)
+    expect(after.concertim - before.concertim).to.equal(2)
+    const device = w.sim.concertim.devices.get(deviceId)
+    expect(device?.status).to.equal('STOPPED')
+    expect(device?.details.public_ips).to.deep.equal(detailsBefore?.public_ips)
+    expect((await w.sync()).writes, 'a full sync agrees').to.equal(0)
+  })
+
+  it('a notification about a server Concertim does not show yet: the server is read, and its device created', async () => {
+    w.sim.changes.stopServer(servers[0])
+    await engine.reconcile({id: servers[0], kind: 'server'})
+    const project = w.sim.world.stacks.get(stackId)?.projectId ?? ''
+    const stack = w.sim.changes.createStack({name: 'payload-stack', projectId: project, servers: 1})
+    const serverId = expectedMembers(w.sim).get(stack.id)?.servers[0] ?? ''
+    await engine.reconcile({id: stack.id, kind: 'stack'})
+    const deviceId = devicesByInstance(w.sim).get(serverId)?.[0]
+    if (deviceId !== undefined) w.sim.concertim.removeDevice(deviceId)
+    const payloadServer = payloadOf(() => w.sim.changes.stopServer(serverId))
+    const before = callsOf(ledger).nova ?? 0
+    const out = await engine.reconcile({id: serverId, kind: 'server'}, {payloadServer})
+    expect(out.results.filter((r) => !r.ok)).to.deep.equal([])
+    expect((callsOf(ledger).nova ?? 0) - before, 'the server was read').to.be.at.least(1)
+    expect(devicesByInstance(w.sim).get(serverId)).to.have.length(1)
   })
 
   it('sync creating a template and a rack meanwhile: the cached engine creates no duplicate', async () => {
