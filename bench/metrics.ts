@@ -4,11 +4,13 @@
  *
  * Concertim gets one Instance device per server (as a sync would leave it); then the real CLI runs
  * in a child process (`metrics push --json`), so that its wall time and peak RSS are its own, not
- * the simulator's. Prints JSON: Gnocchi, MRD and other calls per run (as the simulator counted
+ * the simulator's. The CLI is the compiled one (`bin/run.js`, dist/ rebuilt first), as it ships;
+ * `--dev` runs the sources through tsx instead (slower start). Prints JSON: Gnocchi, MRD and other calls per run (as the simulator counted
  * them), wall time, the pass's own time, peak RSS, and the counts of the run.
  */
-import {spawn} from 'node:child_process'
+import {execFileSync, spawn} from 'node:child_process'
 import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import type {MetricsPushResult} from '../src/commands/metrics/push.js'
@@ -48,9 +50,11 @@ function peakRssMb(pid: number): number | undefined {
   }
 }
 
-async function runCliMeasured(args: string[], nodeArgs: string[] = []): Promise<{code: null | number; cpuMs?: number; peakRssMb?: number; stderr: string; stdout: string; wallMs: number}> {
+async function runCliMeasured(args: string[], nodeArgs: string[] = [], dev = false): Promise<{code: null | number; cpuMs?: number; peakRssMb?: number; stderr: string; stdout: string; wallMs: number}> {
   const started = performance.now()
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bin/dev.js', ...args], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
+  // The CLI as it ships (compiled, bin/run.js); --dev runs the TypeScript sources through tsx instead.
+  const entry = dev ? ['--import', 'tsx', 'bin/dev.js'] : ['bin/run.js']
+  const child = spawn(process.execPath, [...nodeArgs, ...entry, ...args], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
   let stdout = ''
   let stderr = ''
   let peak: number | undefined
@@ -82,6 +86,9 @@ export async function run(args: string[]): Promise<void> {
   const nodeArgs = option(args, 'node-args', '').split(' ').filter((a) => a !== '')
   // Extra arguments for `metrics push`, e.g. --cli-args '--concurrency 64'.
   const cliArgs = option(args, 'cli-args', '').split(' ').filter((a) => a !== '')
+  const dev = args.includes('--dev')
+  // What bin/run.js runs: dist/, compiled from the sources as they are now.
+  if (!dev) execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')], {cwd: ROOT, stdio: 'inherit'})
   const setupStarted = performance.now()
   const sim = await startSimulator({latencyMs, preset, seed: Number(option(args, 'seed', '1'))})
   try {
@@ -94,7 +101,7 @@ export async function run(args: string[]): Promise<void> {
       const before = sim.stats()
       const simCpuBefore = process.cpuUsage()
        
-      const r = await runCliMeasured(['metrics', 'push', '--config', path, '--json', '--log-level', 'warn', ...cliArgs], nodeArgs)
+      const r = await runCliMeasured(['metrics', 'push', '--config', path, '--json', '--log-level', 'warn', ...cliArgs], nodeArgs, dev)
       const simCpu = process.cpuUsage(simCpuBefore)
       const after = sim.stats()
       const calls = Object.fromEntries(SIM_SYSTEMS.map((s) => [s, after[s].requests - before[s].requests]).filter(([, n]) => n !== 0))
@@ -123,7 +130,7 @@ export async function run(args: string[]): Promise<void> {
         {
           devices: servers.length,
           latencyMsPerRequest: latencyMs,
-          note: 'wallMs: the CLI process from spawn to exit (Node + tsx start-up included); passMs: the pass itself (devices → Gnocchi → MRD); cliCpuMs: user + system CPU of the CLI process (/proc/<pid>/stat, to 10 ms); simCpuMs: CPU of this process (the simulator) meanwhile',
+          note: 'wallMs: the CLI process from spawn to exit (Node start-up included); passMs: the pass itself (devices → Gnocchi → MRD); cliCpuMs: user + system CPU of the CLI process (/proc/<pid>/stat, to 10 ms); simCpuMs: CPU of this process (the simulator) meanwhile',
           preset,
           results,
           scenario: 'metrics push',

@@ -71,6 +71,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /** The validated configuration (loaded on first use; a bad file ends the command with exit 2). */
+  /**
+   * `--json` output. oclif colours JSON token by token even when no colour is shown, which took
+   * about a second for a large answer (`metrics push --json` on 10,000 servers): the same JSON is
+   * written as it is unless a terminal shows it.
+   */
+  override logJson(json: unknown): void {
+    if (process.stdout.isTTY) {
+      super.logJson(json)
+      return
+    }
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+  }
+
   protected appConfig(): Config {
     if (this.loaded === undefined) {
       this.loaded = loadConfig({path: this.flags.config})

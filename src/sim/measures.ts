@@ -64,9 +64,17 @@ export function series(metric: GnocchiMetric, policy: ArchivePolicy, q: SeriesQu
   return out
 }
 
-/** Gnocchi's ISO timestamps: `2026-01-01T12:05:00+00:00`. */
+const TIMES = new Map<number, string>()
+
+/** Gnocchi's ISO timestamps: `2026-01-01T12:05:00+00:00` (the same few recur across every series of a query). */
 export function gnocchiTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00')
+  let text = TIMES.get(ms)
+  if (text === undefined) {
+    if (TIMES.size >= 100_000) TIMES.clear()
+    text = new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00')
+    TIMES.set(ms, text)
+  }
+  return text
 }
 
 function aggregateOfOne(aggregation: string, v: number): number {

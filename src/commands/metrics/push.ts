@@ -31,7 +31,7 @@ One pass by default (for cron or a systemd timer); --every keeps it resident on 
   ]
 
   static override flags = {
-    concurrency: Flags.integer({description: 'Metric PUTs in flight to the MRD [default: metrics.concurrency, 32].', min: 1}),
+    concurrency: Flags.integer({description: 'Metric PUTs in flight to the MRD [default: metrics.concurrency, 64].', min: 1}),
     'dry-run': Flags.boolean({description: 'Read Gnocchi and print the values; send nothing to the MRD (takes no lock).'}),
     every: Flags.string({
       description: 'Stay resident and start a pass every PERIOD (e.g. 15s, 1m), on a drift-free schedule; SIGTERM or SIGINT stops after the pass under way. With --json each pass is one JSON line.',

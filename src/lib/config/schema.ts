@@ -270,7 +270,7 @@ export const configSchema: SchemaObject = {
       default: {},
       properties: {
         batch_size: int(10_000, 1, [10_000], 100_000),
-        concurrency: int(32, 1, [32], 1024),
+        concurrency: int(64, 1, [64], 1024),
         granularity: int(300, 1, [300]),
         ttl: int(900, 1, [900]),
         window: int(900, 1, [900]),

@@ -12,13 +12,14 @@
  * - a dry-run guard that refuses every mutating request not marked read-only;
  * - redaction of URLs, headers and bodies in logs and errors.
  */
-import axios, {type AxiosError, type AxiosAdapter, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse, getAdapter} from 'axios'
+import axios, {AxiosError, type AxiosAdapter, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse, CanceledError, getAdapter, type InternalAxiosRequestConfig} from 'axios'
 import axiosRetry, {isNetworkError} from 'axios-retry'
 import {readFileSync} from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import {rootCertificates} from 'node:tls'
 import pLimit, {type LimitFunction} from 'p-limit'
+import type {Dispatcher} from 'undici'
 
 import {ConfigError} from '../errors.js'
 import {type Logger, silentLogger} from '../output/logger.js'
@@ -26,6 +27,7 @@ import {redact} from '../output/redact.js'
 import {CallLedger, isWriteMethod} from './calls.js'
 import {Deadline} from './deadline.js'
 import {HttpError, redactUrl, serverMessageOf} from './errors.js'
+import {sendWrite, type WriteAnswer, writeDispatcher, WriteFailure, type WriteRequest} from './write-path.js'
 
 export interface TlsOptions {
   /** PEM file with extra CA certificates to trust. */
@@ -133,9 +135,16 @@ export function hostQueue(baseUrl: string): {active: number; pending: number} {
   return {active, pending}
 }
 
-const agentCache = new Map<string, {http: http.Agent; https: https.Agent}>()
+interface Agents {
+  http: http.Agent
+  https: https.Agent
+  /** The connections of writes (see `write-path.ts`). */
+  writes: Dispatcher
+}
 
-function agentsFor(tls: TlsOptions | undefined, maxSockets: number): {http: http.Agent; https: https.Agent} {
+const agentCache = new Map<string, Agents>()
+
+function agentsFor(tls: TlsOptions | undefined, maxSockets: number): Agents {
   const key = `${tls?.caFile ?? ''}|${tls?.insecure === true}|${maxSockets}`
   let agents = agentCache.get(key)
   if (agents === undefined) {
@@ -153,6 +162,7 @@ function agentsFor(tls: TlsOptions | undefined, maxSockets: number): {http: http
     const keepAlive = {keepAlive: true, keepAliveMsecs: 60_000, maxSockets}
     agents = {
       http: new http.Agent(keepAlive),
+      writes: writeDispatcher({...(ca === undefined ? {} : {ca: [...rootCertificates, ca]}), connections: maxSockets, rejectUnauthorized: tls?.insecure !== true}),
       https: new https.Agent({
         ...keepAlive,
         // An extra CA is added to Node's bundled roots, not put in their place.
@@ -170,6 +180,10 @@ export class HttpClient {
   readonly settings: HttpSettings
   readonly system: string
   private readonly axios: AxiosInstance
+  /** Headers every request carries (the instance defaults of axios, for the write path). */
+  private readonly baseHeaders: Record<string, string>
+  /** Where writes go (see `write-path.ts`). */
+  private readonly writes: Dispatcher
   /** The base URL without its trailing slashes. */
   private readonly base: string
   /** The per-host limit of the base URL's host (most requests), found once. */
@@ -188,12 +202,14 @@ export class HttpClient {
       this.baseLimit = limiterFor(new URL(options.baseURL).host, this.settings.maxInFlightPerHost)
     }
     const agents = agentsFor(options.tls, this.settings.maxInFlightPerHost)
+    this.writes = agents.writes
+    this.baseHeaders = {Accept: 'application/json', 'User-Agent': 'concertim-os', ...options.headers}
     // Everything that is the same for every request is set here once; a request passes only what
     // is its own (axios merges the two on every request, at a cost per key).
     this.axios = axios.create({
       adapter: this.adapter(getAdapter(axios.defaults.adapter)),
       baseURL: options.baseURL,
-      headers: {Accept: 'application/json', 'User-Agent': 'concertim-os', ...options.headers},
+      headers: this.baseHeaders,
       httpAgent: agents.http,
       httpsAgent: agents.https,
       maxRedirects: 5,
@@ -245,6 +261,7 @@ export class HttpClient {
     if (this.dryRun && !meta.readOnly) {
       throw new HttpError({code: 'E_DRY_RUN', kind: 'dry-run', method, problem: 'refused: --dry-run sends no write', system: this.system, url: target})
     }
+    if (method !== 'GET' && method !== 'HEAD' && opts.params === undefined) return this.write<T>(opts, meta, target)
     // Only what differs from the instance's defaults (set in the constructor).
     const cfg: AxiosRequestConfig & {meta: Meta} = {meta, method, url: opts.url}
     if (opts.body !== undefined) cfg.data = opts.body
@@ -272,6 +289,74 @@ export class HttpClient {
       deadline.dispose()
     }
     return {data: res.data, headers: flattenHeaders(res.headers), status: res.status, url: target}
+  }
+
+  /**
+   * A write (no query string): attempts through undici (`write-path.ts`), driven by the same retry
+   * policy, per-host bound, deadline, accounting and errors as the requests axios sends. Failures are
+   * given the shape of axios's errors so that one policy and one error mapping serve both.
+   */
+  private async write<T>(opts: RequestOptions, meta: Meta, target: string): Promise<HttpResponse<T>> {
+    const method = meta.method as WriteRequest['method']
+    const headers: Record<string, string> = {...this.baseHeaders}
+    let body: Buffer | string | undefined
+    if (opts.body !== undefined && opts.body !== null) {
+      if (typeof opts.body === 'string' || Buffer.isBuffer(opts.body)) body = opts.body
+      else {
+        body = JSON.stringify(opts.body)
+        headers['Content-Type'] = 'application/json'
+      }
+    }
+    Object.assign(headers, opts.headers)
+    const request: WriteRequest = {body, headers, method, timeoutMs: opts.timeoutMs ?? this.settings.timeoutMs, url: new URL(target)}
+    // What the retry policy and the error mapping read of an axios request.
+    const config = {meta, method: method.toLowerCase(), url: target} as unknown as InternalAxiosRequestConfig
+    const accepted = (status: number) => (status >= 200 && status < 300) || opts.accept?.includes(status) === true
+    const deadline = new Deadline(this.settings.deadlineMs)
+    request.signal = deadline
+    try {
+      for (let attempt = 1; ; attempt++) {
+        let failure: AxiosError
+        try {
+          const answer = await this.limitFor(target)(async () => this.attemptWrite(request, meta, body))
+          const response = {config, data: answerData(answer, opts.responseType), headers: answer.headers, request: null, status: answer.status, statusText: ''} as AxiosResponse<T>
+          if (accepted(answer.status)) return {data: response.data, headers: answer.headers, status: answer.status, url: target}
+          failure = new AxiosError(`Request failed with status code ${answer.status}`, answer.status >= 500 ? AxiosError.ERR_BAD_RESPONSE : AxiosError.ERR_BAD_REQUEST, config, null, response)
+        } catch (error) {
+          if (!(error instanceof WriteFailure)) throw error
+          failure = error.reason === 'canceled' ? new CanceledError(undefined, config, null) : new AxiosError(error.message, error.code, config, null)
+          failure.cause = error.cause as Error | undefined
+        }
+        if (attempt > this.settings.retries || deadline.aborted || !this.shouldRetry(failure)) throw failure
+        const delay = this.retryDelay(attempt, failure)
+        this.logger.warn({attempt: attempt + 1, code: failure.code, method, status: failure.response?.status, system: this.system, url: redactUrl(target)}, 'retrying request')
+        if (!(await pause(delay, deadline))) throw new CanceledError(undefined, config, null)
+      }
+    } catch (error) {
+      throw this.toHttpError(error, method, target)
+    } finally {
+      deadline.dispose()
+    }
+  }
+
+  /** One attempt of a write, accounted and logged like those axios sends. */
+  private async attemptWrite(request: WriteRequest, meta: Meta, body: Buffer | string | undefined): Promise<WriteAnswer> {
+    const started = performance.now()
+    const {method, readOnly} = meta
+    try {
+      const answer = await sendWrite(this.writes, request)
+      const ms = performance.now() - started
+      this.ledger.record({method, ms, readOnly, status: answer.status, system: this.system})
+      if (this.logger.isLevelEnabled('debug')) this.logger.debug({method, ms: Math.round(ms), status: answer.status, system: this.system, url: redactUrl(request.url.href)}, 'http')
+      if (this.logger.isLevelEnabled('trace')) this.logger.trace({request: redact(typeof body === 'string' ? parseJson(body) : body), response: redact(parseJson(answer.text)), system: this.system}, 'http bodies')
+      return answer
+    } catch (error) {
+      const ms = performance.now() - started
+      const status = error instanceof WriteFailure ? error.code : 'ERROR'
+      this.ledger.record({method, ms, readOnly, status, system: this.system})
+      if (this.logger.isLevelEnabled('debug')) this.logger.debug({method, ms: Math.round(ms), status, system: this.system, url: redactUrl(request.url.href)}, 'http failed')
+      throw error
+    }
   }
 
   /** Wrap the real adapter: a per-host slot for each attempt, accounting and a debug line. */
@@ -362,6 +447,36 @@ export class HttpClient {
     }
     return new HttpError({code: `E_NET_${code || 'UNKNOWN'}`, hint: 'check the URL in the configuration and that the service is running and reachable from here', kind: 'network', method, problem: `could not connect (${code || e.message})`, system, url})
   }
+}
+
+/** A write's answer as axios would give it: JSON parsed when it is JSON, else the text. */
+function answerData(answer: WriteAnswer, type: RequestOptions['responseType']): unknown {
+  return type === 'text' ? answer.text : parseJson(answer.text)
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return text
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return text
+  }
+}
+
+/** Wait `ms`; false when the deadline expired first. */
+async function pause(ms: number, deadline: Deadline): Promise<boolean> {
+  if (deadline.aborted) return false
+  return new Promise<boolean>((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer)
+      resolve(false)
+    }
+    const timer = setTimeout(() => {
+      deadline.removeEventListener('abort', onAbort)
+      resolve(true)
+    }, ms)
+    deadline.addEventListener('abort', onAbort)
+  })
 }
 
 function hintForStatus(status: number): string | undefined {

@@ -417,9 +417,16 @@ export function resourceView(r: GnocchiResource): Record<string, unknown> {
   }
 }
 
+const GLOBS = new Map<string, RegExp>()
+
 function globMatch(pattern: string, name: string): boolean {
   if (!/[*?[]/.test(pattern)) return pattern === name
-  const re = new RegExp(`^${pattern.replaceAll(/[.+^${}()|\\]/g, String.raw`\$&`).replaceAll('*', '.*').replaceAll('?', '.')}$`)
+  let re = GLOBS.get(pattern)
+  if (re === undefined) {
+    re = new RegExp(`^${pattern.replaceAll(/[.+^${}()|\\]/g, String.raw`\$&`).replaceAll('*', '.*').replaceAll('?', '.')}$`)
+    if (GLOBS.size > 1000) GLOBS.clear()
+    GLOBS.set(pattern, re)
+  }
   return re.test(name)
 }
 

@@ -24,30 +24,91 @@ describe('HttpClient (lib/http)', () => {
     return new HttpClient({baseURL: server.url, ledger, settings: {...fast, ...settings}, system: 'test', ...extra})
   }
 
-  it('retries 503 then succeeds, and counts every attempt', async () => {
-    server.use((_req, res, _b, n) => (n < 3 ? json(res, 503, {message: 'busy'}) : json(res, 200, {ok: n})))
-    const res = await client().get<{ok: number}>('/thing')
-    expect(res.data.ok).to.equal(3)
-    expect(server.requests).to.have.length(3)
-    expect(ledger.total('test')).to.equal(3)
-    expect(ledger.summary.find((r) => r.status === 503)?.count).to.equal(2)
-  })
+  // Reads go through axios, writes through undici (lib/http/write-path.ts): one policy for both.
+  const methods: Array<[string, 'GET' | 'PUT', <T>(c: HttpClient, path: string) => Promise<{data: T}>]> = [
+    ['a read', 'GET', async <T>(c: HttpClient, path: string) => c.get<T>(path)],
+    ['a write', 'PUT', async <T>(c: HttpClient, path: string) => c.put<T>(path, {v: 1})],
+  ]
+  for (const [label, method, send] of methods) {
+    it(`${label}: retries 503 then succeeds, and counts every attempt`, async () => {
+      server.use((_req, res, _b, n) => (n < 3 ? json(res, 503, {message: 'busy'}) : json(res, 200, {ok: n})))
+      const res = await send<{ok: number}>(client(), '/thing')
+      expect(res.data.ok).to.equal(3)
+      expect(server.requests).to.have.length(3)
+      expect(ledger.total('test')).to.equal(3)
+      expect(ledger.summary.find((r) => r.status === 503)?.count).to.equal(2)
+    })
 
-  it('honours Retry-After on 429 (waits at least that long)', async () => {
-    server.use((_req, res, _b, n) => (n === 1 ? json(res, 429, {message: 'slow down'}, {'Retry-After': '1'}) : json(res, 200, {})))
-    const started = Date.now()
-    await client().get('/x')
-    expect(Date.now() - started).to.be.at.least(950)
-    expect(server.requests).to.have.length(2)
-  })
+    it(`${label}: honours Retry-After on 429 (waits at least that long)`, async () => {
+      server.use((_req, res, _b, n) => (n === 1 ? json(res, 429, {message: 'slow down'}, {'Retry-After': '1'}) : json(res, 200, {})))
+      const started = Date.now()
+      await send(client(), '/x')
+      expect(Date.now() - started).to.be.at.least(950)
+      expect(server.requests).to.have.length(2)
+    })
 
-  it('does not wait for a Retry-After longer than max_retry_delay_ms: fails at once with the status', async () => {
-    server.use((_req, res) => json(res, 429, {message: 'come back tomorrow'}, {'Retry-After': '3600'}))
-    const err = await rejection(client().get('/x'))
-    expect(err.status).to.equal(429)
-    expect(err.message).to.contain('come back tomorrow')
-    expect(server.requests).to.have.length(1)
-  })
+    it(`${label}: does not wait for a Retry-After longer than max_retry_delay_ms: fails at once with the status`, async () => {
+      server.use((_req, res) => json(res, 429, {message: 'come back tomorrow'}, {'Retry-After': '3600'}))
+      const err = await rejection(send(client(), '/x'))
+      expect(err.status).to.equal(429)
+      expect(err.message).to.contain('come back tomorrow')
+      expect(server.requests).to.have.length(1)
+    })
+    it(`${label}: does not retry 500 or 4xx`, async () => {
+      server.use((_req, res) => json(res, 500, {error: {message: 'boom'}}))
+      const err = await rejection(send(client(), '/x'))
+      expect(err.status).to.equal(500)
+      expect(err.serverMessage).to.equal('boom')
+      expect(server.requests).to.have.length(1)
+    })
+
+    it(`${label}: times out a stalled attempt, retries it, and reports a timeout`, async () => {
+      server.use(() => {
+        /* never answers */
+      })
+      const err = await rejection(send(client({retries: 1, timeoutMs: 200}), '/stall'))
+      expect(err.kind).to.equal('timeout')
+      expect(server.requests).to.have.length(2)
+    })
+
+    it(`${label}: a stalled attempt followed by a good one succeeds`, async () => {
+      server.use((_req, res, _b, n) => {
+        if (n > 1) json(res, 200, {n})
+      })
+      const res = await send<{n: number}>(client({timeoutMs: 200}), '/x')
+      expect(res.data.n).to.equal(2)
+    })
+
+    it(`${label}: enforces the total deadline across retries`, async () => {
+      server.use((_req, res) => json(res, 503, {}))
+      const err = await rejection(send(client({deadlineMs: 300, maxRetryDelayMs: 1000, retries: 10, retryBaseMs: 200}), '/x'))
+      expect(['deadline', 'status']).to.include(err.kind)
+      // 10 retries were allowed; the 300 ms deadline cut them short (delays of 200, 400… ms).
+      expect(server.requests.length).to.be.within(1, 3)
+    })
+
+    it(`${label}: bounds the requests in flight per host`, async () => {
+      server.use(async (_req, res) => {
+        await new Promise((r) => {
+          setTimeout(r, 50)
+        })
+        json(res, 200, {})
+      })
+      const c = client({maxInFlightPerHost: 3})
+      await Promise.all(Array.from({length: 12}, (_, i) => send(c, `/x/${i}`)))
+      expect(server.maxInFlight).to.be.at.most(3)
+      expect(server.requests).to.have.length(12)
+    })
+
+    it(`${label}: connection refused: a network error that names the system and URL, with a hint`, async () => {
+      const c = client({retries: 1})
+      await server.stop()
+      const err = await rejection(send(c, '/x'))
+      expect(err.kind).to.equal('network')
+      expect(err.message).to.match(new RegExp(String.raw`^test: ${method} http://127\.0\.0\.1:\d+/x could not connect \(ECONNREFUSED\)`))
+      expect(err.hint).to.match(/check the URL/)
+    })
+  }
 
   it('does not retry a POST on 503 unless the caller marks it idempotent', async () => {
     server.use((_req, res) => json(res, 503, {}))
@@ -64,61 +125,6 @@ describe('HttpClient (lib/http)', () => {
     const res = await client().post('/create', {a: 1})
     expect(res.status).to.equal(201)
     expect(server.requests).to.have.length(2)
-  })
-
-  it('does not retry 500 or 4xx', async () => {
-    server.use((_req, res) => json(res, 500, {error: {message: 'boom'}}))
-    const err = await rejection(client().get('/x'))
-    expect(err.status).to.equal(500)
-    expect(err.serverMessage).to.equal('boom')
-    expect(server.requests).to.have.length(1)
-  })
-
-  it('times out a stalled attempt, retries it, and reports a timeout', async () => {
-    server.use(() => {
-      /* never answers */
-    })
-    const err = await rejection(client({retries: 1, timeoutMs: 200}).get('/stall'))
-    expect(err.kind).to.equal('timeout')
-    expect(server.requests).to.have.length(2)
-  })
-
-  it('a stalled attempt followed by a good one succeeds', async () => {
-    server.use((_req, res, _b, n) => {
-      if (n > 1) json(res, 200, {n})
-    })
-    const res = await client({timeoutMs: 200}).get<{n: number}>('/x')
-    expect(res.data.n).to.equal(2)
-  })
-
-  it('enforces the total deadline across retries', async () => {
-    server.use((_req, res) => json(res, 503, {}))
-    const err = await rejection(client({deadlineMs: 300, maxRetryDelayMs: 1000, retries: 10, retryBaseMs: 200}).get('/x'))
-    expect(['deadline', 'status']).to.include(err.kind)
-    // 10 retries were allowed; the 300 ms deadline cut them short (delays of 200, 400… ms).
-    expect(server.requests.length).to.be.within(1, 3)
-  })
-
-  it('bounds the requests in flight per host', async () => {
-    server.use(async (_req, res) => {
-      await new Promise((r) => {
-        setTimeout(r, 50)
-      })
-      json(res, 200, {})
-    })
-    const c = client({maxInFlightPerHost: 3})
-    await Promise.all(Array.from({length: 12}, (_, i) => c.get(`/x/${i}`)))
-    expect(server.maxInFlight).to.be.at.most(3)
-    expect(server.requests).to.have.length(12)
-  })
-
-  it('connection refused: a network error that names the system and URL, with a hint', async () => {
-    const c = client({retries: 1})
-    await server.stop()
-    const err = await rejection(c.get('/x'))
-    expect(err.kind).to.equal('network')
-    expect(err.message).to.match(/^test: GET http:\/\/127\.0\.0\.1:\d+\/x could not connect \(ECONNREFUSED\)/)
-    expect(err.hint).to.match(/check the URL/)
   })
 
   it('dry-run refuses writes before they leave the process, but lets read-only POSTs through', async () => {
