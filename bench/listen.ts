@@ -108,7 +108,7 @@ export async function run(args: string[]): Promise<void> {
             applied.add(ref.id)
             return {applied: true}
           }
-        : engineReconciler(engine, silentLogger),
+        : engineReconciler(engine, silentLogger, {payloadState: store.kind !== 'redis'}),
       retry: {baseMs: 100, maxMs: 2000},
       summaryIntervalMs: 0,
       target,

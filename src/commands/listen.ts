@@ -47,7 +47,8 @@ It declares its own durable quorum queue (listen.queue) bound to the exchanges n
       logger: this.logger,
       maxAttempts: l.max_attempts,
       prefetch: this.flags.prefetch ?? l.prefetch,
-      reconcile: engineReconciler(engine, this.logger),
+      // One listener (watermarks here) may use payload states; several on one queue (redis) read the server.
+      reconcile: engineReconciler(engine, this.logger, {payloadState: store.kind !== 'redis'}),
       retry: {baseMs: l.retry_base_ms, maxMs: l.retry_max_ms},
       summaryIntervalMs: l.summary_interval * 1000,
       target,

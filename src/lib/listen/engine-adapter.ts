@@ -55,7 +55,17 @@ export function judgeOutcome(outcome: EngineOutcome): ReconcileFailure | undefin
   return undefined
 }
 
-export function engineReconciler(engine: EntityEngine, logger: Logger): ReconcileEntity {
+export interface EngineReconcilerOptions {
+  /**
+   * Let a server's state from its versioned notification stand in for a GET. Safe only when one
+   * process handles all the events of an entity (watermarks in this process): with several
+   * listeners on one queue (the redis store), two of them may hold an older and a newer event of
+   * one server at once, and the older payload could be written last — a GET is always current.
+   */
+  payloadState?: boolean
+}
+
+export function engineReconciler(engine: EntityEngine, logger: Logger, opts: EngineReconcilerOptions = {}): ReconcileEntity {
   return async (ref: EntityRef, hint: ReconcileHint) => {
     if (ref.kind === 'user') {
       // Concertim users are not matched to Keystone users by the engine: the deletion is reported
@@ -67,7 +77,8 @@ export function engineReconciler(engine: EntityEngine, logger: Logger): Reconcil
     // A server's full state from a versioned notification stands in for a GET (the engine reads
     // the server anyway whenever the plan needs more than the device's update).
     const state = hint.payloadState
-    const payloadServer = state !== undefined && !state.deleted && state.kind === 'server' && ref.kind === 'server' ? {record: state.record, unknown: state.unknown} : undefined
+    const payloadServer =
+      opts.payloadState === true && state !== undefined && !state.deleted && state.kind === 'server' && ref.kind === 'server' ? {record: state.record, unknown: state.unknown} : undefined
     const outcome = await engine.reconcile({id: ref.id, kind: ref.kind}, payloadServer === undefined ? {} : {payloadServer})
     const failure = judgeOutcome(outcome)
     if (failure) throw failure

@@ -60,7 +60,7 @@ async function startWorld(opts: {listen?: boolean; store?: Record<string, unknow
   await ch.bindQueue('capture', 'nova', '#')
   await ch.close()
   await conn.close()
-  const listen = testService(vhost, engineReconciler(engine, silentLogger), {
+  const listen = testService(vhost, engineReconciler(engine, silentLogger, {payloadState: store.kind !== 'redis'}), {
     debounceMs: 20,
     target: amqpTarget(config.rmq as NonNullable<Config['rmq']>),
     watermarks: store.kind === 'redis' ? new SharedWatermarks(store) : new MemoryWatermarks(),

@@ -1,0 +1,45 @@
+import {expect} from 'chai'
+
+import type {PayloadState} from '../../../src/lib/events/index.js'
+import {engineReconciler, type EngineOutcome, type EntityEngine} from '../../../src/lib/listen/engine-adapter.js'
+import type {Scope} from '../../../src/lib/model/scope.js'
+import {silentLogger} from '../../../src/lib/output/logger.js'
+import type {PayloadServer} from '../../../src/lib/reconcile/observe.js'
+
+const state: PayloadState = {
+  deleted: false,
+  kind: 'server',
+  record: {fixedIps: [], floatingIps: [], flavorId: 'f', id: 's1', keyName: null, name: 'web', networkNames: [], powerState: 4, projectId: 'p', status: 'SHUTOFF', taskState: null, vmState: 'stopped', volumeIds: []},
+  unknown: ['floatingIps'],
+}
+
+class RecordingEngine implements EntityEngine {
+  calls: Array<{opts?: {payloadServer?: PayloadServer}; scope: Scope}> = []
+  async reconcile(scope: Scope, opts?: {payloadServer?: PayloadServer}): Promise<EngineOutcome> {
+    this.calls.push({opts, scope})
+    return {applied: true, irrelevant: false, problems: [], results: [{key: 'device:s1', kind: 'update', object: 'device', ok: true}]}
+  }
+}
+
+describe('listen: the engine adapter', () => {
+  const cases: Array<{expectPayload: boolean; hint: PayloadState | undefined; name: string; payloadState?: boolean; ref: {id: string; kind: 'server' | 'stack'}}> = [
+    {expectPayload: true, hint: state, name: 'one listener: a server\'s payload state stands in for the GET', payloadState: true, ref: {id: 's1', kind: 'server'}},
+    {expectPayload: false, hint: state, name: 'several listeners on one queue (shared watermarks): the server is read', payloadState: false, ref: {id: 's1', kind: 'server'}},
+    {expectPayload: false, hint: state, name: 'not said: the server is read', ref: {id: 's1', kind: 'server'}},
+    {expectPayload: false, hint: {deleted: true, kind: 'server'}, name: 'a deletion is not a state to use', payloadState: true, ref: {id: 's1', kind: 'server'}},
+    {expectPayload: false, hint: undefined, name: 'a thin event: nothing to use', payloadState: true, ref: {id: 's1', kind: 'server'}},
+    {expectPayload: false, hint: state, name: 'a server state for another kind of entity is not used', payloadState: true, ref: {id: 's1', kind: 'stack'}},
+  ]
+  for (const c of cases) {
+    it(c.name, async () => {
+      const engine = new RecordingEngine()
+      const reconcile = engineReconciler(engine, silentLogger, c.payloadState === undefined ? {} : {payloadState: c.payloadState})
+      const out = await reconcile(c.ref, {eventTypes: ['instance.power_off.end'], ...(c.hint === undefined ? {} : {payloadState: c.hint})})
+      expect(out.applied).to.equal(true)
+      expect(engine.calls).to.have.length(1)
+      expect(engine.calls[0].scope).to.deep.equal(c.ref)
+      if (c.expectPayload) expect(engine.calls[0].opts?.payloadServer).to.deep.equal({record: state.deleted ? undefined : state.record, unknown: ['floatingIps']})
+      else expect(engine.calls[0].opts?.payloadServer).to.equal(undefined)
+    })
+  }
+})
