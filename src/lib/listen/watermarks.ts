@@ -64,8 +64,10 @@ export class SharedWatermarks implements Watermarks {
   }
 
   async set(key: string, mark: Watermark): Promise<void> {
-    await this.local.set(key, mark)
-    await this.store.apply({put: {[PREFIX + key]: {deleted: mark.deleted, version: mark.version}}})
+    await this.local.set(key, newer(this.local.peek(key), mark) ?? mark)
+    // Never moved back by a process that applied an older event after another applied a newer one.
+    if (this.store.advanceMark !== undefined) await this.store.advanceMark(PREFIX + key, {deleted: mark.deleted, version: mark.version})
+    else await this.store.apply({put: {[PREFIX + key]: {deleted: mark.deleted, version: mark.version}}})
   }
 }
 

@@ -5,6 +5,25 @@ import {redactText} from '../output/redact.js'
 import type {ViewChanges, ViewEntry, ViewSnapshot, ViewStore} from './types.js'
 
 /**
+ * Advance a watermark entry atomically: the higher version, deleted once deleted. The JSON is
+ * written by hand: cjson would print a 16-digit µs version with 14 significant digits.
+ */
+const ADVANCE_MARK = `
+local version = tonumber(ARGV[2])
+local deleted = ARGV[3] == '1'
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current then
+  local ok, c = pcall(cjson.decode, current)
+  if ok and type(c) == 'table' then
+    if type(c.version) == 'number' and c.version > version then version = c.version end
+    if c.deleted == true then deleted = true end
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], '{"deleted":' .. (deleted and 'true' or 'false') .. ',"version":' .. string.format('%.0f', version) .. '}')
+return 1
+`
+
+/**
  * The view in Redis: one hash of entries and one hash of named values under a key prefix. A batch
  * of changes is one MULTI/EXEC transaction; entries are independent keys of the hash, so several
  * processes updating different objects never overwrite each other.
@@ -37,6 +56,12 @@ export class RedisViewStore implements ViewStore {
       else tx.hset(this.valuesKey, k, JSON.stringify(v))
     }
     await this.run(() => tx.exec())
+  }
+
+  async advanceMark(key: string, mark: {deleted: boolean; version: number}): Promise<void> {
+    if (!Number.isSafeInteger(mark.version)) throw new AppError(`view store ${this.location}: watermark version ${mark.version} is not an integer`, {code: 'E_STORE'})
+    const redis = this.redis.status === 'wait' ? await this.client() : this.redis
+    await this.run(async () => redis.eval(ADVANCE_MARK, 1, this.entriesKey, key, String(mark.version), mark.deleted ? '1' : '0'))
   }
 
   async close(): Promise<void> {

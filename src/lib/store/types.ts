@@ -35,4 +35,10 @@ export interface ViewStore {
   load(): Promise<ViewSnapshot>
   /** Where it is, for messages (no password). */
   readonly location: string
+  /**
+   * Keep under `key` the newer of `mark` and what is stored there (the higher version; deleted once
+   * deleted), in one atomic step, so that processes sharing the store never move it back. Stores
+   * shared by several processes implement it (`redis`).
+   */
+  advanceMark?(key: string, mark: {deleted: boolean; version: number}): Promise<void>
 }
