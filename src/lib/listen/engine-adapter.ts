@@ -6,7 +6,7 @@
  */
 import type {EntityRef} from '../events/index.js'
 import type {Scope} from '../model/scope.js'
-import type {PayloadServer} from '../reconcile/observe.js'
+import type {PayloadEntity} from '../reconcile/observe.js'
 import type {Logger} from '../output/logger.js'
 import type {ReconcileEntity, ReconcileHint} from './policy.js'
 
@@ -19,7 +19,7 @@ export interface EngineOutcome {
 }
 
 export interface EntityEngine {
-  reconcile(scope: Scope, opts?: {payloadServer?: PayloadServer}): Promise<EngineOutcome>
+  reconcile(scope: Scope, opts?: {payload?: PayloadEntity}): Promise<EngineOutcome>
 }
 
 export class ReconcileFailure extends Error {
@@ -57,10 +57,10 @@ export function judgeOutcome(outcome: EngineOutcome): ReconcileFailure | undefin
 
 export interface EngineReconcilerOptions {
   /**
-   * Let a server's state from its versioned notification stand in for a GET. Safe only when one
+   * Let an entity's state from its notification stand in for a GET. Safe only when one
    * process handles all the events of an entity (watermarks in this process): with several
    * listeners on one queue (the redis store), two of them may hold an older and a newer event of
-   * one server at once, and the older payload could be written last — a GET is always current.
+   * one entity at once, and the older payload could be written last — a GET is always current.
    */
   payloadState?: boolean
 }
@@ -74,12 +74,12 @@ export function engineReconciler(engine: EntityEngine, logger: Logger, opts: Eng
       return {applied: false}
     }
     if (ref.kind === 'project' && hint.payloadState?.deleted) logger.info({projectId: ref.id}, 'keystone project deleted')
-    // A server's full state from a versioned notification stands in for a GET (the engine reads
-    // the server anyway whenever the plan needs more than the device's update).
+    // An entity's state from its notification (versioned nova, cinder, neutron) stands in for a GET
+    // (the engine reads the entity anyway whenever the plan needs more than the device's update).
     const state = hint.payloadState
-    const payloadServer =
-      opts.payloadState === true && state !== undefined && !state.deleted && state.kind === 'server' && ref.kind === 'server' ? {record: state.record, unknown: state.unknown} : undefined
-    const outcome = await engine.reconcile({id: ref.id, kind: ref.kind}, payloadServer === undefined ? {} : {payloadServer})
+    const payload: PayloadEntity | undefined =
+      opts.payloadState === true && state !== undefined && !state.deleted && state.kind === ref.kind ? {kind: state.kind, record: state.record, unknown: state.unknown} as PayloadEntity : undefined
+    const outcome = await engine.reconcile({id: ref.id, kind: ref.kind}, payload === undefined ? {} : {payload})
     const failure = judgeOutcome(outcome)
     if (failure) throw failure
     return {applied: outcome.applied}

@@ -37,7 +37,7 @@ import type {ViewEntry, ViewStore} from '../store/types.js'
 import {apply, type ConcertimWriter} from './apply.js'
 import {recordResults} from './baseline.js'
 import {desire, type DesireOptions} from './desire.js'
-import {type ConcertimReader, isStackCacheEntry, type Observation, observe, type ObserveClients, type PayloadServer, type StackCacheEntry} from './observe.js'
+import {type ConcertimReader, isStackCacheEntry, type Observation, observe, type ObserveClients, type PayloadEntity, type StackCacheEntry} from './observe.js'
 import type {Decode} from './owned-fields.js'
 import {managedDeviceKey, managedRackKey, plan} from './plan.js'
 
@@ -95,10 +95,10 @@ export interface RunOptions {
   /** Apply only the actions on these objects (the plan is computed in full). */
   only?: readonly SyncPart[]
   /**
-   * One server's reconcile (listen): its state as a notification carried it. Used instead of a GET
-   * when the caches stand in for reads; a plan that needs a full look reads the server.
+   * One server's, volume's or network's reconcile (listen): its state as a notification carried it.
+   * Used instead of a GET when the caches stand in for reads; a plan that needs a full look reads it.
    */
-  payloadServer?: PayloadServer
+  payload?: PayloadEntity
 }
 
 export interface ReconcileReport {
@@ -380,7 +380,7 @@ export class ReconcileEngine {
         scope,
         ...(caches === undefined
           ? {}
-          : {cachedConcertim: caches, ...(caches.flavors === undefined ? {} : {cachedFlavors: caches.flavors}), ...(opts.payloadServer === undefined ? {} : {payloadServer: opts.payloadServer})}),
+          : {cachedConcertim: caches, ...(caches.flavors === undefined ? {} : {cachedFlavors: caches.flavors}), ...(opts.payload === undefined ? {} : {payload: opts.payload})}),
       },
     )
     for (const p of observation.problems) this.logger?.warn(p)

@@ -45,11 +45,11 @@ export interface ObserveClients {
   openstack: Pick<OpenStack, 'cinder' | 'heat' | 'keystone' | 'neutron' | 'nova'>
 }
 
-/** A server's state from a notification, and the fields it lacked. */
-export interface PayloadServer {
-  record: Server
-  unknown: readonly string[]
-}
+/** An entity's state from a notification (versioned nova, cinder, neutron), and the fields it lacked. */
+export type PayloadEntity =
+  | {kind: 'network'; record: Network; unknown: readonly string[]}
+  | {kind: 'server'; record: Server; unknown: readonly string[]}
+  | {kind: 'volume'; record: Volume; unknown: readonly string[]}
 
 /** What a stack's resources and outputs were when last read. */
 export interface StackCacheEntry {
@@ -94,12 +94,13 @@ export interface ObserveOptions {
    */
   knownOwnerStack?: (key: string) => Promise<string | undefined>
   /**
-   * Scoped observation of a server with `cachedConcertim` only: the server as a notification's
-   * payload carried it (listen), used instead of a GET. The fields it does not carry (`unknown`:
-   * floating IPs, sometimes volumes) are taken from the server's device as Concertim shows it; when
-   * there is no such device, the server is read after all. The observation is then `partial`.
+   * Scoped observation of a server, volume or network with `cachedConcertim` only: the entity as a
+   * notification's payload carried it (listen), used instead of a GET. The fields it does not carry
+   * (`unknown`: a server's floating IPs, a volume's type…) are taken from its device as Concertim
+   * shows it; when there is no such device, or it lacks them, the entity is read after all. The
+   * observation is then `partial`.
    */
-  payloadServer?: PayloadServer
+  payload?: PayloadEntity
   /** Also list Keystone projects (needed for the `CM_` prefix rule). */
   projects?: boolean
   /** What the resources and outputs of these stacks were when last read (from the view store), by stack id. */
@@ -122,7 +123,7 @@ export interface Observation {
   /**
    * Some of it came from caches: teams and templates from `cachedConcertim` (only the racks
    * concerned were read), flavors from `cachedFlavors`, the owning stack from the stack cache (see
-   * `knownOwnerStack`), the server from a notification (`payloadServer`). A plan made on it may only
+   * `knownOwnerStack`), the entity from a notification (`payload`). A plan made on it may only
    * update devices; anything else needs a full look.
    */
   partial?: boolean
@@ -619,15 +620,15 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
   let entityVolume: Volume | undefined
   let entityNetwork: Network | undefined
   let scopedStack: HeatStackDetail | undefined
-  /** Set when the server came from a notification: the fields still to be taken from its device. */
-  let serverUnknown: readonly string[] | undefined
+  /** The entity as its notification carried it (the fields it lacks are taken from its device below). */
+  const given = cached !== undefined && options.payload?.kind === scope.kind && options.payload.record.id === scope.id ? options.payload : undefined
+  let fromPayload = false
 
   switch (scope.kind) {
     case 'server': {
-      const given = cached === undefined ? undefined : options.payloadServer
-      if (given !== undefined && given.record.id === scope.id && given.record.projectId !== '') {
+      if (given?.kind === 'server' && given.record.projectId !== '') {
         entityServer = {...given.record}
-        serverUnknown = given.unknown
+        fromPayload = true
         projectId = entityServer.projectId
         break
       }
@@ -640,6 +641,12 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
       break
     }
     case 'volume': {
+      if (given?.kind === 'volume' && given.record.projectId !== null) {
+        entityVolume = {...given.record}
+        fromPayload = true
+        projectId = entityVolume.projectId
+        break
+      }
       const v = await os.cinder.getVolume(scope.id)
       if (v === null) confirmedGone.add(scope.id)
       else {
@@ -649,6 +656,12 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
       break
     }
     case 'network': {
+      if (given?.kind === 'network' && given.record.projectId !== null) {
+        entityNetwork = {...given.record}
+        fromPayload = true
+        projectId = entityNetwork.projectId
+        break
+      }
       const n = await os.neutron.getNetwork(scope.id)
       if (n === null) confirmedGone.add(scope.id)
       else {
@@ -830,17 +843,24 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
     devices = [...byId.values()]
   }
 
-  // A server from a notification: what the payload lacks comes from its device, or it is read after all.
+  // An entity from a notification: what the payload lacks comes from its device, or it is read after all.
   let payloadUsed = false
-  if (serverUnknown !== undefined && entityServer !== undefined) {
+  if (fromPayload && given !== undefined) {
     const own = devices.find((d) => d.metadata[DeviceMetadata.instanceId] === scope.id)
-    if (own !== undefined && completeFromDevice(entityServer, serverUnknown, own, options.decode)) payloadUsed = true
-    else {
+    const entity = given.kind === 'server' ? entityServer : given.kind === 'volume' ? entityVolume : entityNetwork
+    if (own !== undefined && entity !== undefined && completeFromDevice({kind: given.kind, record: entity} as PayloadEntity, given.unknown, own, options.decode)) payloadUsed = true
+    else if (given.kind === 'server') {
       const s = await os.nova.getServer(scope.id)
-      if (s === null) {
-        confirmedGone.add(scope.id)
-        servers = []
-      } else servers = [isCompleteServer(s) ? toServer(s) : toPartialServer(s)]
+      if (s === null) confirmedGone.add(scope.id)
+      servers = s === null ? [] : [isCompleteServer(s) ? toServer(s) : toPartialServer(s)]
+    } else if (given.kind === 'volume') {
+      const v = await os.cinder.getVolume(scope.id)
+      if (v === null) confirmedGone.add(scope.id)
+      volumes = v === null ? [] : [toVolume(v)]
+    } else {
+      const n = await os.neutron.getNetwork(scope.id)
+      if (n === null) confirmedGone.add(scope.id)
+      networks = n === null ? [] : [toNetwork(n)]
     }
   }
 
@@ -871,27 +891,48 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
   }
 }
 
+/** Where a device keeps what a payload may lack, by entity kind: field → details column and how to read it. */
+const COLUMNS_OF: Readonly<Record<PayloadEntity['kind'], Readonly<Record<string, readonly [column: string, read: (v: JsonValue) => unknown]>>>> = {
+  network: {},
+  server: {
+    floatingIps: [
+      'public_ips',
+      (v) =>
+        typeof v === 'string'
+          ? v
+              .split(',')
+              .map((x) => x.trim())
+              .filter((x) => x !== '')
+          : Array.isArray(v) && v.every((x) => typeof x === 'string')
+            ? v
+            : undefined,
+    ],
+    volumeIds: ['volume_details', (v) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined)],
+  },
+  volume: {
+    bootable: ['bootable', (v) => (typeof v === 'boolean' ? v : undefined)],
+    encrypted: ['encrypted', (v) => (typeof v === 'boolean' ? v : undefined)],
+    volumeType: ['volume_type', (v) => (typeof v === 'string' ? v : undefined)],
+  },
+}
+
 /**
- * Fill in the fields a notification's payload lacks from the server's device as Concertim shows it
- * (what the last reconcile wrote): floating IPs from `public_ips`, volumes from `volume_details`.
- * False when the device does not have them.
+ * Fill in the fields a notification's payload lacks from the entity's device as Concertim shows it
+ * (what the last reconcile wrote): a server's floating IPs from `public_ips` and volumes from
+ * `volume_details`, a volume's `bootable`, `encrypted`, `volume_type`. False when the device does not
+ * have one of them (the entity must then be read).
  */
-export function completeFromDevice(server: Server, unknown: readonly string[], device: ConcertimDevice, decode: Decode = (v) => v): boolean {
-  const read = (column: string): JsonValue | undefined => {
-    const v = device.details[column]
-    return typeof v === 'string' ? decode(v) : v
-  }
+export function completeFromDevice(entity: PayloadEntity, unknown: readonly string[], device: ConcertimDevice, decode: Decode = (v) => v): boolean {
+  const columns = COLUMNS_OF[entity.kind]
+  const record = entity.record as unknown as Record<string, unknown>
   for (const field of unknown) {
-    if (field === 'floatingIps') {
-      const v = read('public_ips')
-      if (typeof v === 'string') server.floatingIps = v.split(',').map((x) => x.trim()).filter((x) => x !== '')
-      else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) server.floatingIps = v as string[]
-      else return false
-    } else if (field === 'volumeIds') {
-      const v = read('volume_details')
-      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) server.volumeIds = v as string[]
-      else return false
-    } else return false
+    const spec = columns[field]
+    if (spec === undefined) return false
+    const raw = device.details[spec[0]]
+    if (raw === undefined) return false
+    const value = spec[1](typeof raw === 'string' ? decode(raw) : raw)
+    if (value === undefined) return false
+    record[field] = value
   }
   return true
 }

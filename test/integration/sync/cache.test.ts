@@ -8,7 +8,7 @@ import {expect} from 'chai'
 
 import {decodeBody, interpret} from '../../../src/lib/events/index.js'
 import {CallLedger} from '../../../src/lib/http/index.js'
-import type {PayloadServer} from '../../../src/lib/reconcile/observe.js'
+import type {PayloadEntity} from '../../../src/lib/reconcile/observe.js'
 import {createReconcileEngine, type ReconcileEngine} from '../../../src/lib/reconcile/engine.js'
 import type {ViewStore} from '../../../src/lib/store/types.js'
 import {DEFAULT_EXCHANGES, notificationsFor} from '../../../src/sim/notifications/events.js'
@@ -105,8 +105,8 @@ describe('a long-lived engine caches Concertim teams and templates', function ()
     expect((await w.sync()).writes).to.equal(0)
   })
 
-  /** Make a change and return the server state its newest versioned notification carries, as listen reads it off the wire. */
-  const payloadOf = (act: () => void): PayloadServer => {
+  /** Make a change and return the state its newest notification carries (versioned nova, cinder), as listen reads it off the wire. */
+  const payloadOf = (act: () => void): PayloadEntity => {
     const changes: WorldChange[] = []
     const record = (c: WorldChange) => changes.push(c)
     w.sim.world.events.on('change', record)
@@ -116,8 +116,8 @@ describe('a long-lived engine caches Concertim teams and templates', function ()
     const decoded = decodeBody(encodeBody(wireMessage(sent.at(-1) ?? expect.fail('no notification')), 'v2'))
     if (!decoded.ok) throw new Error(decoded.reason)
     const i = interpret(decoded.message)
-    if (i.kind !== 'entity' || i.state === undefined || i.state.deleted || i.state.kind !== 'server') throw new Error(`no server state in ${JSON.stringify(i)}`)
-    return {record: i.state.record, unknown: i.state.unknown}
+    if (i.kind !== 'entity' || i.state === undefined || i.state.deleted || (i.state.kind !== 'server' && i.state.kind !== 'volume')) throw new Error(`no state in ${JSON.stringify(i)}`)
+    return i.state.kind === 'server' ? {kind: 'server', record: i.state.record, unknown: i.state.unknown} : {kind: 'volume', record: i.state.record, unknown: i.state.unknown}
   }
 
   it('a member\'s notification carrying its state: no Nova call, its floating IPs kept from the device', async () => {
@@ -126,10 +126,10 @@ describe('a long-lived engine caches Concertim teams and templates', function ()
     expect(w.sim.world.servers.get(servers[1])?.addresses.some((a) => a.type === 'floating'), 'the server has a floating IP').to.equal(true)
     const deviceId = devicesByInstance(w.sim).get(servers[1])?.[0] ?? ''
     const detailsBefore = w.sim.concertim.devices.get(deviceId)?.details
-    const payloadServer = payloadOf(() => w.sim.changes.stopServer(servers[1]))
-    expect(payloadServer.unknown).to.include('floatingIps')
+    const payload = payloadOf(() => w.sim.changes.stopServer(servers[1]))
+    expect(payload.unknown).to.include('floatingIps')
     const before = callsOf(ledger)
-    const out = await engine.reconcile({id: servers[1], kind: 'server'}, {payloadServer})
+    const out = await engine.reconcile({id: servers[1], kind: 'server'}, {payload})
     expect(out.actions.map((a) => `${a.kind} ${a.key}`)).to.deep.equal([`update device:${servers[1]}`])
     const after = callsOf(ledger)
     expect((after.nova ?? 0) - (before.nova ?? 0), 'no Nova call').to.equal(0)
@@ -138,6 +138,30 @@ describe('a long-lived engine caches Concertim teams and templates', function ()
     expect(device?.status).to.equal('STOPPED')
     expect(device?.details.public_ips).to.deep.equal(detailsBefore?.public_ips)
     expect((await w.sync()).writes, 'a full sync agrees').to.equal(0)
+  })
+
+  it('a member volume\'s notification carrying its state: no Cinder call, what the payload lacks kept from the device', async () => {
+    w.sim.changes.stopServer(servers[0])
+    await engine.reconcile({id: servers[0], kind: 'server'})
+    const members = expectedMembers(w.sim).get(stackId)
+    const volumeId = members?.volumes[0] ?? expect.fail('the stack has no volume')
+    const attached = w.sim.world.volumes.get(volumeId)?.attachments.length ?? 0
+    const act = () => (attached > 0 ? w.sim.changes.detachVolume(volumeId, w.sim.world.volumes.get(volumeId)?.attachments[0]?.serverId ?? '') : w.sim.changes.attachVolume(volumeId, servers[0]))
+    const payload = payloadOf(act)
+    expect(payload.kind).to.equal('volume')
+    const deviceId = devicesByInstance(w.sim).get(volumeId)?.[0] ?? ''
+    const before = callsOf(ledger)
+    const out = await engine.reconcile({id: volumeId, kind: 'volume'}, {payload})
+    expect(out.results.filter((r) => !r.ok)).to.deep.equal([])
+    const after = callsOf(ledger)
+    expect((after.cinder ?? 0) - (before.cinder ?? 0), 'no Cinder call').to.equal(0)
+    expect(after.concertim - before.concertim).to.be.at.most(2)
+    expect(w.sim.concertim.devices.get(deviceId)?.details).to.include.keys('volume_type', 'bootable', 'encrypted')
+    // A full sync agrees about the volume; all it still does is update a server's device (its list of
+    // volumes is the business of the server's own notification).
+    const synced = await w.sync()
+    expect(synced.actions.filter((a) => a.object !== 'device' || a.kind !== 'update').map((a) => `${a.kind} ${a.key}`)).to.deep.equal([])
+    expect(synced.actions.some((a) => a.key === `device:${volumeId}`)).to.equal(false)
   })
 
   it('a notification about a server Concertim does not show yet: the server is read, and its device created', async () => {
@@ -149,9 +173,9 @@ describe('a long-lived engine caches Concertim teams and templates', function ()
     await engine.reconcile({id: stack.id, kind: 'stack'})
     const deviceId = devicesByInstance(w.sim).get(serverId)?.[0]
     if (deviceId !== undefined) w.sim.concertim.removeDevice(deviceId)
-    const payloadServer = payloadOf(() => w.sim.changes.stopServer(serverId))
+    const payload = payloadOf(() => w.sim.changes.stopServer(serverId))
     const before = callsOf(ledger).nova ?? 0
-    const out = await engine.reconcile({id: serverId, kind: 'server'}, {payloadServer})
+    const out = await engine.reconcile({id: serverId, kind: 'server'}, {payload})
     expect(out.results.filter((r) => !r.ok)).to.deep.equal([])
     expect((callsOf(ledger).nova ?? 0) - before, 'the server was read').to.be.at.least(1)
     expect(devicesByInstance(w.sim).get(serverId)).to.have.length(1)

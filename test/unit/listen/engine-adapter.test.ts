@@ -4,7 +4,7 @@ import type {PayloadState} from '../../../src/lib/events/index.js'
 import {engineReconciler, type EngineOutcome, type EntityEngine} from '../../../src/lib/listen/engine-adapter.js'
 import type {Scope} from '../../../src/lib/model/scope.js'
 import {silentLogger} from '../../../src/lib/output/logger.js'
-import type {PayloadServer} from '../../../src/lib/reconcile/observe.js'
+import type {PayloadEntity} from '../../../src/lib/reconcile/observe.js'
 
 const state: PayloadState = {
   deleted: false,
@@ -14,8 +14,8 @@ const state: PayloadState = {
 }
 
 class RecordingEngine implements EntityEngine {
-  calls: Array<{opts?: {payloadServer?: PayloadServer}; scope: Scope}> = []
-  async reconcile(scope: Scope, opts?: {payloadServer?: PayloadServer}): Promise<EngineOutcome> {
+  calls: Array<{opts?: {payload?: PayloadEntity}; scope: Scope}> = []
+  async reconcile(scope: Scope, opts?: {payload?: PayloadEntity}): Promise<EngineOutcome> {
     this.calls.push({opts, scope})
     return {applied: true, irrelevant: false, problems: [], results: [{key: 'device:s1', kind: 'update', object: 'device', ok: true}]}
   }
@@ -28,7 +28,7 @@ describe('listen: the engine adapter', () => {
     {expectPayload: false, hint: state, name: 'not said: the server is read', ref: {id: 's1', kind: 'server'}},
     {expectPayload: false, hint: {deleted: true, kind: 'server'}, name: 'a deletion is not a state to use', payloadState: true, ref: {id: 's1', kind: 'server'}},
     {expectPayload: false, hint: undefined, name: 'a thin event: nothing to use', payloadState: true, ref: {id: 's1', kind: 'server'}},
-    {expectPayload: false, hint: state, name: 'a server state for another kind of entity is not used', payloadState: true, ref: {id: 's1', kind: 'stack'}},
+    {expectPayload: false, hint: state, name: 'a state of another kind of entity is not used', payloadState: true, ref: {id: 's1', kind: 'stack'}},
   ]
   for (const c of cases) {
     it(c.name, async () => {
@@ -38,8 +38,8 @@ describe('listen: the engine adapter', () => {
       expect(out.applied).to.equal(true)
       expect(engine.calls).to.have.length(1)
       expect(engine.calls[0].scope).to.deep.equal(c.ref)
-      if (c.expectPayload) expect(engine.calls[0].opts?.payloadServer).to.deep.equal({record: state.deleted ? undefined : state.record, unknown: ['floatingIps']})
-      else expect(engine.calls[0].opts?.payloadServer).to.equal(undefined)
+      if (c.expectPayload) expect(engine.calls[0].opts?.payload).to.deep.equal({kind: 'server', record: state.deleted ? undefined : state.record, unknown: ['floatingIps']})
+      else expect(engine.calls[0].opts?.payload).to.equal(undefined)
     })
   }
 })

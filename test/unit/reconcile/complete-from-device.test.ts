@@ -2,7 +2,7 @@ import {expect} from 'chai'
 
 import type {ConcertimDevice} from '../../../src/lib/model/concertim.js'
 import type {JsonObject} from '../../../src/lib/model/json.js'
-import type {Server} from '../../../src/lib/model/cloud.js'
+import type {Server, Volume} from '../../../src/lib/model/cloud.js'
 import {legacyDecode} from '../../../src/lib/reconcile/engine.js'
 import {completeFromDevice} from '../../../src/lib/reconcile/observe.js'
 
@@ -40,11 +40,33 @@ describe('completeFromDevice: what a notification lacks, from the device Concert
   for (const c of cases) {
     it(c.name, () => {
       const s = server()
-      const ok = completeFromDevice(s, c.unknown, device(c.details), legacyDecode)
+      const ok = completeFromDevice({kind: 'server', record: s, unknown: c.unknown}, c.unknown, device(c.details), legacyDecode)
       if (c.expect === false) expect(ok).to.equal(false)
       else {
         expect(ok).to.equal(true)
         expect({floatingIps: s.floatingIps, volumeIds: s.volumeIds}).to.deep.equal(c.expect)
+      }
+    })
+  }
+})
+
+describe('completeFromDevice: a volume', () => {
+  const volume = (): Volume => ({attachments: [], availabilityZone: 'nova', bootable: null, encrypted: null, id: 'v1', name: 'data', projectId: 'p1', size: 1, status: 'in-use', volumeType: null})
+  const unknown = ['bootable', 'encrypted', 'volumeType']
+  const cases: Array<{details: JsonObject; expect: false | Partial<Volume>; name: string}> = [
+    {details: {bootable: false, encrypted: false, volume_type: 'lvmdriver-1'}, expect: {bootable: false, encrypted: false, volumeType: 'lvmdriver-1'}, name: 'as we write them'},
+    {details: {bootable: 'True', encrypted: 'False', volume_type: 'lvmdriver-1'}, expect: {bootable: true, encrypted: false, volumeType: 'lvmdriver-1'}, name: "the original service's Python repr"},
+    {details: {bootable: false, encrypted: false}, expect: false, name: 'no type on the device (none, or never written): read the volume'},
+    {details: {bootable: 'yes', encrypted: false, volume_type: 'x'}, expect: false, name: 'a value of the wrong type'},
+  ]
+  for (const c of cases) {
+    it(c.name, () => {
+      const v = volume()
+      const ok = completeFromDevice({kind: 'volume', record: v, unknown}, unknown, device(c.details), legacyDecode)
+      if (c.expect === false) expect(ok).to.equal(false)
+      else {
+        expect(ok).to.equal(true)
+        expect(v).to.include(c.expect)
       }
     })
   }
