@@ -19,6 +19,7 @@ export interface EngineOutcome {
 }
 
 export interface EntityEngine {
+  noteKeystoneDeletion(kind: 'project' | 'user', id: string, event: string): Promise<void>
   reconcile(scope: Scope, opts?: {payload?: PayloadEntity}): Promise<EngineOutcome>
 }
 
@@ -67,13 +68,18 @@ export interface EngineReconcilerOptions {
 
 export function engineReconciler(engine: EntityEngine, logger: Logger, opts: EngineReconcilerOptions = {}): ReconcileEntity {
   return async (ref: EntityRef, hint: ReconcileHint) => {
+    const event = hint.eventTypes.at(-1) ?? ''
     if (ref.kind === 'user') {
-      // Concertim users are not matched to Keystone users by the engine: the deletion is reported
-      // for the operator; the user's project (and with it the team) follows its own notifications.
-      logger.info({event: hint.eventTypes.at(-1), userId: ref.id}, 'keystone user deleted')
-      return {applied: false}
+      // Concertim users are not matched to Keystone users by the engine: the deletion is logged and
+      // noted in the view (`view dump` shows it next to the Concertim user still linked to it).
+      logger.info({event, userId: ref.id}, 'keystone user deleted')
+      await engine.noteKeystoneDeletion('user', ref.id, event)
+      return {applied: true}
     }
-    if (ref.kind === 'project' && hint.payloadState?.deleted) logger.info({projectId: ref.id}, 'keystone project deleted')
+    if (ref.kind === 'project' && hint.payloadState?.deleted) {
+      logger.info({event, projectId: ref.id}, 'keystone project deleted')
+      await engine.noteKeystoneDeletion('project', ref.id, event)
+    }
     // An entity's state from its notification (versioned nova, cinder, neutron) stands in for a GET
     // (the engine reads the entity anyway whenever the plan needs more than the device's update).
     const state = hint.payloadState

@@ -34,6 +34,7 @@ import {createOpenStack} from '../openstack/index.js'
 import type {Logger} from '../output/logger.js'
 import {openViewStore} from '../store/index.js'
 import type {ViewEntry, ViewStore} from '../store/types.js'
+import {keystoneDeletionKey} from '../view/mapping.js'
 import {apply, type ConcertimWriter} from './apply.js'
 import {recordResults} from './baseline.js'
 import {desire, type DesireOptions} from './desire.js'
@@ -262,6 +263,15 @@ export class ReconcileEngine {
     private readonly logger: Logger | undefined,
     private readonly options: EngineOptions,
   ) {}
+
+  /**
+   * A Keystone user or project was deleted (listen): noted in the view store, which `view dump`
+   * shows next to the Concertim user or team still linked to it. The engine does not match
+   * Concertim users to Keystone users, and a project's racks and devices follow its own reconcile.
+   */
+  async noteKeystoneDeletion(kind: 'project' | 'user', id: string, event: string, at: Date = new Date()): Promise<void> {
+    await this.store.apply({put: {[keystoneDeletionKey(kind, id)]: {deletedAt: at.toISOString(), event, id, kind}}})
+  }
 
   /** Everything: the cron/timer run. */
   async sync(opts: RunOptions = {}): Promise<ReconcileReport> {
@@ -497,8 +507,9 @@ export class ReconcileEngine {
     const remove: string[] = []
     for (const k of loaded.keys()) {
       if (entries.has(k) || !kept(k)) continue
-      // A full sync owns every key; one entity only the keys whose objects it deleted.
-      if (full || isViewKey(k)) remove.push(k)
+      // A full sync owns the objects' keys and the stack cache; one entity only the keys whose objects
+      // it deleted. Others' entries (listen's watermarks, Keystone deletions) are never removed here.
+      if (isViewKey(k) || (full && k.startsWith(HEAT_PREFIX))) remove.push(k)
     }
     const now = new Date().toISOString()
     await this.store.apply({put, remove, values: full ? {lastSync: now, ...(complete ? {lastCompleteSync: now} : {})} : {}})

@@ -13,10 +13,14 @@ export interface TeamRow {
   concertimId: string
   name: string
   projectId: null | string
+  /** When `listen` saw Keystone delete the team's project (the team is still linked to it). */
+  projectDeletedAt?: null | string
 }
 
 export interface UserRow {
   cloudUserId: null | string
+  /** When `listen` saw Keystone delete the user's OpenStack user (the Concertim user is still linked to it). */
+  cloudUserDeletedAt?: null | string
   concertimId: string
   login: string
   name: string
@@ -115,10 +119,20 @@ export function mappingFromEntries(entries: ReadonlyMap<string, ViewEntry>, peop
   return {
     devices: devices.sort((a, b) => (a.teamName ?? '').localeCompare(b.teamName ?? '') || (a.rackName ?? '').localeCompare(b.rackName ?? '') || byName(a, b)),
     racks: racks.sort((a, b) => (a.teamName ?? '').localeCompare(b.teamName ?? '') || byName(a, b)),
-    teams: [...people.teams].sort(byName),
+    teams: people.teams.map((t) => ({...t, projectDeletedAt: deletedAt(entries, 'project', t.projectId)})).sort(byName),
     templates: templates.sort(byName),
-    users: [...people.users].sort((a, b) => a.login.localeCompare(b.login)),
+    users: people.users.map((u) => ({...u, cloudUserDeletedAt: deletedAt(entries, 'user', u.cloudUserId)})).sort((a, b) => a.login.localeCompare(b.login)),
   }
+}
+
+/** The view store's entry of a Keystone deletion `listen` saw (see `keystoneDeletionKey`). */
+export function keystoneDeletionKey(kind: 'project' | 'user', id: string): string {
+  return `keystone:${kind}:${id}`
+}
+
+function deletedAt(entries: ReadonlyMap<string, ViewEntry>, kind: 'project' | 'user', id: null | string): null | string {
+  if (id === null) return null
+  return str(entries.get(keystoneDeletionKey(kind, id))?.deletedAt)
 }
 
 export interface ViewFilter {
@@ -150,9 +164,10 @@ export function filterMapping(m: ViewMapping, f: ViewFilter): ViewMapping {
 /** Rows for people: one table per type. */
 export function mappingTables(m: ViewMapping): {head: string[]; rows: string[][]; title: string}[] {
   const v = (x: null | number | string) => (x === null ? '–' : String(x))
+  const gone = (id: null | string, at: null | string | undefined) => (id === null ? '–' : at ? `${id} (deleted ${at})` : id)
   const tables = [
-    {head: ['team', 'concertim id', 'openstack project', 'kill bill account'], rows: m.teams.map((t) => [t.name, t.concertimId, v(t.projectId), v(t.billingAccountId)]), title: 'Teams'},
-    {head: ['login', 'name', 'concertim id', 'openstack user', 'status'], rows: m.users.map((u) => [u.login, u.name, u.concertimId, v(u.cloudUserId), v(u.status)]), title: 'Users'},
+    {head: ['team', 'concertim id', 'openstack project', 'kill bill account'], rows: m.teams.map((t) => [t.name, t.concertimId, gone(t.projectId, t.projectDeletedAt), v(t.billingAccountId)]), title: 'Teams'},
+    {head: ['login', 'name', 'concertim id', 'openstack user', 'status'], rows: m.users.map((u) => [u.login, u.name, u.concertimId, gone(u.cloudUserId, u.cloudUserDeletedAt), v(u.status)]), title: 'Users'},
     {head: ['template', 'concertim id', 'openstack flavor', 'height (U)'], rows: m.templates.map((t) => [v(t.name), v(t.concertimId), v(t.flavorId), v(t.height)]), title: 'Templates'},
     {
       head: ['rack', 'team', 'concertim id', 'openstack stack', 'kill bill order', 'status', 'U'],

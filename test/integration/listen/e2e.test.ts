@@ -4,6 +4,7 @@
  * the real engine into the simulated Concertim.
  */
 import {expect} from 'chai'
+import {randomUUID} from 'node:crypto'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -171,6 +172,27 @@ describe('listen end to end (simulator → RabbitMQ → listen → engine → Co
       await within1s(w, () => w.sim.changes.attachVolume(vol, srv), () => statusOf(w, vol) === 'IN_USE' || statusOf(w, vol) === 'ACTIVE', 'the volume attached')
       await within1s(w, () => w.sim.changes.deleteVolume(vol), () => !devicesByInstance(w.sim).has(vol), 'the volume device deleted')
       await within1s(w, () => w.sim.changes.deleteNetwork(net), () => !devicesByInstance(w.sim).has(net), 'the network device deleted')
+    })
+
+    it('keystone: a user and a project deleted are noted in the view (and the project reconciled)', async () => {
+      const conn = await amqp.connect(w.vhost.url)
+      const ch = await conn.createChannel()
+      const stamp = new Date().toISOString().replace('T', ' ').replace('Z', '000')
+      const send = (eventType: string, id: string) =>
+        ch.publish('keystone', 'notifications.info', Buffer.from(JSON.stringify({'oslo.message': JSON.stringify({_context_user_id: 'admin', event_type: eventType, message_id: randomUUID(), payload: {resource_info: id}, priority: 'INFO', publisher_id: 'identity.controller', timestamp: stamp}), 'oslo.version': '2.0'})))
+      const userId = randomUUID().replaceAll('-', '')
+      const projectId = randomUUID().replaceAll('-', '')
+      send('identity.user.deleted', userId)
+      send('identity.project.deleted', projectId)
+      await ch.close()
+      await conn.close()
+      const noted = async () => (await w.store.get([`keystone:user:${userId}`, `keystone:project:${projectId}`])).size === 2
+      const started = Date.now()
+      while (!(await noted())) {
+        if (Date.now() - started > 1000) expect.fail('the deletions were not noted within 1 s')
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      expect((await w.store.get([`keystone:user:${userId}`])).get(`keystone:user:${userId}`)).to.include({event: 'identity.user.deleted', id: userId, kind: 'user'})
     })
 
     it('the same notification delivered twice writes once; an older event after a newer one changes nothing', async () => {

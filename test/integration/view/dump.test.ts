@@ -3,6 +3,7 @@ import {load as parseYaml} from 'js-yaml'
 import {statSync} from 'node:fs'
 
 import type {ViewDumpResult} from '../../../src/commands/view/dump.js'
+import {createReconcileEngine} from '../../../src/lib/reconcile/engine.js'
 import {startSyncWorld, type SyncWorld} from '../sync/support.js'
 
 describe('concertim-os view dump (real process, simulator)', function () {
@@ -47,6 +48,29 @@ describe('concertim-os view dump (real process, simulator)', function () {
     const team = dump.teams.find((t) => dump.racks.some((r) => r.teamId === t.concertimId))!
     expect(team.projectId).to.be.a('string')
     expect(team.billingAccountId).to.be.a('string')
+  })
+
+  it('Keystone deletions listen saw are shown next to the user and team still linked, and a sync keeps them', async () => {
+    const {sim} = world
+    const user = [...sim.concertim.users.values()].find((u) => !u.root && typeof u.cloud_user_id === 'string' && u.cloud_user_id !== '') ?? expect.fail('a user linked to OpenStack')
+    const team = [...sim.concertim.teams.values()].find((t) => typeof t.project_id === 'string' && t.project_id !== '') ?? expect.fail('a team linked to a project')
+    const {engine, store} = createReconcileEngine(world.config, {settings: {retries: 0, retryBaseMs: 10}})
+    await engine.noteKeystoneDeletion('user', user.cloud_user_id as string, 'identity.user.deleted', new Date('2026-11-22T06:00:00Z'))
+    await engine.noteKeystoneDeletion('project', team.project_id as string, 'identity.project.deleted', new Date('2026-11-22T06:01:00Z'))
+    await store.apply({put: {'listen-watermark:server:s-1': {deleted: false, version: 1}}})
+    await store.close()
+    // A full sync (another process) does not remove what is not its own.
+    expect((await world.cli(['sync'])).code).to.be.oneOf([0, 3])
+    const run = await world.cli(['view', 'dump', '--json'])
+    const dump = JSON.parse(run.stdout) as ViewDumpResult
+    expect(dump.users.find((u) => u.concertimId === user.id)?.cloudUserDeletedAt).to.equal('2026-11-22T06:00:00.000Z')
+    expect(dump.teams.find((t) => t.concertimId === team.id)?.projectDeletedAt).to.equal('2026-11-22T06:01:00.000Z')
+    expect(dump.users.filter((u) => u.cloudUserDeletedAt !== null)).to.have.length(1)
+    const table = await world.cli(['view', 'dump', '--type', 'user,team'])
+    expect(table.stdout).to.contain(`${user.cloud_user_id as string} (deleted 2026-11-22T06:00:00.000Z)`)
+    const again = createReconcileEngine(world.config, {settings: {retries: 0, retryBaseMs: 10}})
+    expect((await again.store.get(['listen-watermark:server:s-1'])).size, 'listen\'s watermark kept').to.equal(1)
+    await again.store.close()
   })
 
   it('--type and --team narrow it; --format yaml prints YAML', async () => {

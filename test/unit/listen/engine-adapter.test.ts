@@ -15,6 +15,11 @@ const state: PayloadState = {
 
 class RecordingEngine implements EntityEngine {
   calls: Array<{opts?: {payload?: PayloadEntity}; scope: Scope}> = []
+  notes: Array<{event: string; id: string; kind: 'project' | 'user'}> = []
+  async noteKeystoneDeletion(kind: 'project' | 'user', id: string, event: string): Promise<void> {
+    this.notes.push({event, id, kind})
+  }
+
   async reconcile(scope: Scope, opts?: {payload?: PayloadEntity}): Promise<EngineOutcome> {
     this.calls.push({opts, scope})
     return {applied: true, irrelevant: false, problems: [], results: [{key: 'device:s1', kind: 'update', object: 'device', ok: true}]}
@@ -42,4 +47,28 @@ describe('listen: the engine adapter', () => {
       else expect(engine.calls[0].opts?.payload).to.equal(undefined)
     })
   }
+})
+
+describe('listen: Keystone deletions through the engine adapter', () => {
+  it('a user deleted: logged and noted in the view, nothing reconciled', async () => {
+    const engine = new RecordingEngine()
+    const out = await engineReconciler(engine, silentLogger)({id: 'u1', kind: 'user'}, {eventTypes: ['identity.user.deleted'], payloadState: {deleted: true, kind: 'user'}})
+    expect(out.applied).to.equal(true)
+    expect(engine.notes).to.deep.equal([{event: 'identity.user.deleted', id: 'u1', kind: 'user'}])
+    expect(engine.calls).to.deep.equal([])
+  })
+
+  it('a project deleted: noted in the view, and its racks and devices reconciled', async () => {
+    const engine = new RecordingEngine()
+    await engineReconciler(engine, silentLogger)({id: 'p1', kind: 'project'}, {eventTypes: ['identity.project.deleted'], payloadState: {deleted: true, kind: 'project'}})
+    expect(engine.notes).to.deep.equal([{event: 'identity.project.deleted', id: 'p1', kind: 'project'}])
+    expect(engine.calls.map((c) => c.scope)).to.deep.equal([{id: 'p1', kind: 'project'}])
+  })
+
+  it('a project updated: reconciled, not noted', async () => {
+    const engine = new RecordingEngine()
+    await engineReconciler(engine, silentLogger)({id: 'p1', kind: 'project'}, {eventTypes: ['identity.project.updated']})
+    expect(engine.notes).to.deep.equal([])
+    expect(engine.calls).to.have.length(1)
+  })
 })
