@@ -70,7 +70,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     throw new Errors.CLIError(redactText(err.message), {code: (err as {code?: string}).code, exit, suggestions: hint ? [hint] : undefined})
   }
 
-  /** The validated configuration (loaded on first use; a bad file ends the command with exit 2). */
   /**
    * `--json` output. oclif colours JSON token by token even when no colour is shown, which took
    * about a second for a large answer (`metrics push --json` on 10,000 servers): the same JSON is
@@ -84,6 +83,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
   }
 
+  /** The validated configuration (loaded on first use; a bad file ends the command with exit 2). */
   protected appConfig(): Config {
     if (this.loaded === undefined) {
       this.loaded = loadConfig({path: this.flags.config})

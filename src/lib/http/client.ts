@@ -342,21 +342,23 @@ export class HttpClient {
   /** One attempt of a write, accounted and logged like those axios sends. */
   private async attemptWrite(request: WriteRequest, meta: Meta, body: Buffer | string | undefined): Promise<WriteAnswer> {
     const started = performance.now()
-    const {method, readOnly} = meta
     try {
       const answer = await sendWrite(this.writes, request)
-      const ms = performance.now() - started
-      this.ledger.record({method, ms, readOnly, status: answer.status, system: this.system})
-      if (this.logger.isLevelEnabled('debug')) this.logger.debug({method, ms: Math.round(ms), status: answer.status, system: this.system, url: redactUrl(request.url.href)}, 'http')
-      if (this.logger.isLevelEnabled('trace')) this.logger.trace({request: redact(typeof body === 'string' ? parseJson(body) : body), response: redact(parseJson(answer.text)), system: this.system}, 'http bodies')
+      this.account(meta, started, answer.status, request.url.href, {request: typeof body === 'string' ? parseJson(body) : body, response: parseJson(answer.text)})
       return answer
     } catch (error) {
-      const ms = performance.now() - started
-      const status = error instanceof WriteFailure ? error.code : 'ERROR'
-      this.ledger.record({method, ms, readOnly, status, system: this.system})
-      if (this.logger.isLevelEnabled('debug')) this.logger.debug({method, ms: Math.round(ms), status, system: this.system, url: redactUrl(request.url.href)}, 'http failed')
+      this.account(meta, started, error instanceof WriteFailure ? error.code : 'ERROR', request.url.href)
       throw error
     }
+  }
+
+  /** One attempt in the ledger and the debug log (its bodies at trace level); no bodies: it failed. */
+  private account(meta: Pick<Meta, 'method' | 'readOnly'>, started: number, status: number | string, url: string | undefined, bodies?: {request: unknown; response: unknown}): void {
+    const {method, readOnly} = meta
+    const ms = performance.now() - started
+    this.ledger.record({method, ms, readOnly, status, system: this.system})
+    if (this.logger.isLevelEnabled('debug')) this.logger.debug({method, ms: Math.round(ms), status, system: this.system, url: redactUrl(this.fullUrl(url))}, bodies === undefined ? 'http failed' : 'http')
+    if (bodies !== undefined && this.logger.isLevelEnabled('trace')) this.logger.trace({request: redact(bodies.request), response: redact(bodies.response), system: this.system}, 'http bodies')
   }
 
   /** Wrap the real adapter: a per-host slot for each attempt, accounting and a debug line. */
@@ -370,18 +372,10 @@ export class HttpClient {
         const readOnly = meta?.readOnly ?? !isWriteMethod(method)
         try {
           const res = await base(config)
-          const ms = performance.now() - started
-          this.ledger.record({method, ms, readOnly, status: res.status, system: this.system})
-          if (this.logger.isLevelEnabled('debug')) this.logger.debug({method, ms: Math.round(ms), status: res.status, system: this.system, url: redactUrl(this.fullUrl(config.url))}, 'http')
-          if (this.logger.isLevelEnabled('trace')) {
-            this.logger.trace({request: redact(config.data), response: redact(res.data), system: this.system}, 'http bodies')
-          }
+          this.account({method, readOnly}, started, res.status, config.url, {request: config.data, response: res.data})
           return res
         } catch (error) {
-          const ms = performance.now() - started
-          const status = (error as AxiosError).response?.status ?? (error as AxiosError).code ?? 'ERROR'
-          this.ledger.record({method, ms, readOnly, status, system: this.system})
-          if (this.logger.isLevelEnabled('debug')) this.logger.debug({method, ms: Math.round(ms), status, system: this.system, url: redactUrl(this.fullUrl(config.url))}, 'http failed')
+          this.account({method, readOnly}, started, (error as AxiosError).response?.status ?? (error as AxiosError).code ?? 'ERROR', config.url)
           throw error
         }
       })

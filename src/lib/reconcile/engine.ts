@@ -310,7 +310,7 @@ export class ReconcileEngine {
     const first = await this.observeAndPlan(scope, opts, loaded, stackCache, caches, progress)
     // A plan on a partial view that would do more than update devices: observe in full and plan again.
     const {baseline, confirmations, desired, observation, thePlan} =
-      first.observation.partial === true && !partialPlanSuffices(first.thePlan)
+      first.observation.fromCache !== undefined && !partialPlanSuffices(first.thePlan)
         ? await this.observeAndPlan(scope, opts, loaded, stackCache, undefined, progress)
         : first
     if (observation.fromCache?.concertim !== true) this.concertimCache = {at: Date.now(), teams: observation.concertim.teams, templates: observation.concertim.templates}
@@ -357,6 +357,12 @@ export class ReconcileEngine {
     progress: (event: ProgressEvent) => void,
   ): Promise<{baseline: Baseline; confirmations: {asked: number; gone: number}; desired: DesiredState; observation: Observation; thePlan: Plan}> {
     const full = scope.kind === 'all'
+    /** A view entry of a scoped observation, kept in `loaded` for the baseline and the record. */
+    const viewEntry = async (key: string): Promise<undefined | ViewEntry> => {
+      const e = loaded.get(key) ?? (await this.store.get([key])).get(key)
+      if (e !== undefined) loaded.set(key, e)
+      return e
+    }
     const observation = await observe(
       {concertim: this.clients.concertim, killbill: this.clients.killbill, logger: this.logger, openstack: this.clients.openstack},
       {
@@ -366,13 +372,11 @@ export class ReconcileEngine {
           ? {}
           : {
               knownConcertimId: async (key: string) => {
-                const e = (await this.store.get([key])).get(key)
-                if (e !== undefined) loaded.set(key, e)
+                const e = await viewEntry(key)
                 return typeof e?.concertimId === 'string' ? e.concertimId : undefined
               },
               knownOwnerStack: async (key: string) => {
-                const e = (await this.store.get([key])).get(key)
-                if (e !== undefined) loaded.set(key, e)
+                const e = await viewEntry(key)
                 return typeof e?.stackId === 'string' ? e.stackId : undefined
               },
             }),
@@ -490,7 +494,6 @@ export class ReconcileEngine {
   ): Promise<void> {
     const next = recordResults(baseline, thePlan, results)
     const entries = viewEntries(next, desired, thePlan, results, observation.concertim)
-
     for (const [id, e] of observation.stackCache) entries.set(`${HEAT_PREFIX}${id}`, e as unknown as ViewEntry)
     const full = thePlan.scope.kind === 'all'
     // A full sync drops the cache of stacks it no longer needs, unless the stack listing failed.

@@ -76,7 +76,7 @@ export interface ObserveOptions {
    * store knows, instead of listing everything. Whenever that view might be short (the entity's
    * project has no team in it, a rack the store does not know or that is not what it says, a rack
    * of a team it does not know, a project scope) the full reads are made instead. The observation
-   * then says `partialConcertim`: the caller must re-observe in full before any create, template or
+   * then says so (`fromCache.concertim`): the caller must re-observe in full before any create, template or
    * rack write or deletion (such a plan may rest on what this view does not show).
    */
   cachedConcertim?: {teams: readonly ConcertimTeam[]; templates: readonly ConcertimTemplate[]}
@@ -90,7 +90,7 @@ export interface ObserveOptions {
   /**
    * Scoped observation with `cachedConcertim` only: the stack the view store says owns a device's
    * cloud object. When the stack cache confirms it, the stack is taken from the cache (no Heat
-   * listing, no fresh read, no Kill Bill search) and the observation is `partial`.
+   * listing, no fresh read, no Kill Bill search) and the observation says so (`fromCache`).
    */
   knownOwnerStack?: (key: string) => Promise<string | undefined>
   /**
@@ -98,7 +98,7 @@ export interface ObserveOptions {
    * notification's payload carried it (listen), used instead of a GET. The fields it does not carry
    * (`unknown`: a server's floating IPs, a volume's type…) are taken from its device as Concertim
    * shows it; when there is no such device, or it lacks them, the entity is read after all. The
-   * observation is then `partial`.
+   * observation then says so (`fromCache`).
    */
   payload?: PayloadEntity
   /** Also list Keystone projects (needed for the `CM_` prefix rule). */
@@ -121,16 +121,13 @@ export interface Observation {
   /** Heat stacks whose resources were read this time (the others came from the cache). */
   stacksRead: number
   /**
-   * Some of it came from caches: teams and templates from `cachedConcertim` (only the racks
-   * concerned were read), flavors from `cachedFlavors`, the owning stack from the stack cache (see
-   * `knownOwnerStack`), the entity from a notification (`payload`). A plan made on it may only
-   * update devices; anything else needs a full look.
+   * Present when some of it came from stand-ins for reads, and which: teams and templates from
+   * `cachedConcertim` (only the racks concerned were read), flavors from `cachedFlavors`, the owning
+   * stack from the stack cache (see `knownOwnerStack`; Kill Bill is then not asked), the entity from
+   * a notification (`payload`). A plan made on it may only update devices; anything else needs a
+   * full look.
    */
-  partial?: boolean
-  /** With `partial`: which caches stood in for reads. */
   fromCache?: {concertim: boolean; flavors: boolean; ownerStack: boolean; payload: boolean}
-  /** Kill Bill was not asked (the owning stack came from the cache): the racks' order ids are not known. */
-  billingSkipped?: boolean
 }
 
 const ALL_COMPLETE: CloudCompleteness = {flavors: true, networks: true, projects: true, servers: true, stacks: true, volumes: true}
@@ -623,51 +620,29 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
   /** The entity as its notification carried it (the fields it lacks are taken from its device below). */
   const given = cached !== undefined && options.payload?.kind === scope.kind && options.payload.record.id === scope.id ? options.payload : undefined
   let fromPayload = false
+  /** An entity read by GET: the record, or (404) noted as gone. */
+  const found = <T>(record: null | T): T | undefined => {
+    if (record === null) confirmedGone.add(scope.id)
+    return record ?? undefined
+  }
 
   switch (scope.kind) {
     case 'server': {
-      if (given?.kind === 'server' && given.record.projectId !== '') {
-        entityServer = {...given.record}
-        fromPayload = true
-        projectId = entityServer.projectId
-        break
-      }
-      const s = await os.nova.getServer(scope.id)
-      if (s === null) confirmedGone.add(scope.id)
-      else {
-        entityServer = isCompleteServer(s) ? toServer(s) : toPartialServer(s)
-        projectId = entityServer.projectId === '' ? null : entityServer.projectId
-      }
+      fromPayload = given?.kind === 'server' && given.record.projectId !== ''
+      entityServer = given?.kind === 'server' && fromPayload ? {...given.record} : found(await readServer(os, scope.id))
+      if (entityServer !== undefined) projectId = entityServer.projectId === '' ? null : entityServer.projectId
       break
     }
     case 'volume': {
-      if (given?.kind === 'volume' && given.record.projectId !== null) {
-        entityVolume = {...given.record}
-        fromPayload = true
-        projectId = entityVolume.projectId
-        break
-      }
-      const v = await os.cinder.getVolume(scope.id)
-      if (v === null) confirmedGone.add(scope.id)
-      else {
-        entityVolume = toVolume(v)
-        projectId = entityVolume.projectId
-      }
+      fromPayload = given?.kind === 'volume' && given.record.projectId !== null
+      entityVolume = given?.kind === 'volume' && fromPayload ? {...given.record} : found(await readVolume(os, scope.id))
+      if (entityVolume !== undefined) projectId = entityVolume.projectId
       break
     }
     case 'network': {
-      if (given?.kind === 'network' && given.record.projectId !== null) {
-        entityNetwork = {...given.record}
-        fromPayload = true
-        projectId = entityNetwork.projectId
-        break
-      }
-      const n = await os.neutron.getNetwork(scope.id)
-      if (n === null) confirmedGone.add(scope.id)
-      else {
-        entityNetwork = toNetwork(n)
-        projectId = entityNetwork.projectId
-      }
+      fromPayload = given?.kind === 'network' && given.record.projectId !== null
+      entityNetwork = given?.kind === 'network' && fromPayload ? {...given.record} : found(await readNetwork(os, scope.id))
+      if (entityNetwork !== undefined) projectId = entityNetwork.projectId
       break
     }
     case 'stack': {
@@ -849,26 +824,15 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
     const own = devices.find((d) => d.metadata[DeviceMetadata.instanceId] === scope.id)
     const entity = given.kind === 'server' ? entityServer : given.kind === 'volume' ? entityVolume : entityNetwork
     if (own !== undefined && entity !== undefined && completeFromDevice({kind: given.kind, record: entity} as PayloadEntity, given.unknown, own, options.decode)) payloadUsed = true
-    else if (given.kind === 'server') {
-      const s = await os.nova.getServer(scope.id)
-      if (s === null) confirmedGone.add(scope.id)
-      servers = s === null ? [] : [isCompleteServer(s) ? toServer(s) : toPartialServer(s)]
-    } else if (given.kind === 'volume') {
-      const v = await os.cinder.getVolume(scope.id)
-      if (v === null) confirmedGone.add(scope.id)
-      volumes = v === null ? [] : [toVolume(v)]
-    } else {
-      const n = await os.neutron.getNetwork(scope.id)
-      if (n === null) confirmedGone.add(scope.id)
-      networks = n === null ? [] : [toNetwork(n)]
-    }
+    else if (given.kind === 'server') servers = [found(await readServer(os, scope.id))].filter((x) => x !== undefined)
+    else if (given.kind === 'volume') volumes = [found(await readVolume(os, scope.id))].filter((x) => x !== undefined)
+    else networks = [found(await readNetwork(os, scope.id))].filter((x) => x !== undefined)
   }
 
   const fromCache = {concertim: fetched !== undefined, flavors: flavorsFromCache, ownerStack: ownerFromCache !== undefined, payload: payloadUsed}
-  const partial = fromCache.concertim || fromCache.flavors || fromCache.ownerStack || fromCache.payload
   let billing: BillingState = NO_BILLING
-  const billingSkipped = clients.killbill !== undefined && ownerFromCache !== undefined
-  if (billingSkipped) billing = {enabled: true, subscriptionsByStack: new Map()}
+  // The owning stack came from the cache: Kill Bill is not asked (only devices are recorded then).
+  if (clients.killbill !== undefined && fromCache.ownerStack) billing = {enabled: true, subscriptionsByStack: new Map()}
   else if (clients.killbill !== undefined && stacks.length > 0) {
     const orderOf = new Map<string, null | string>()
     for (const r of base.racks) {
@@ -880,11 +844,10 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
 
   return {
     billing,
-    ...(billingSkipped ? {billingSkipped} : {}),
     cloud: {complete, flavors: flavors.items, networks, projects: [], servers, stacks, volumes},
     concertim: {...base, devices},
     confirmedGone,
-    ...(partial ? {fromCache, partial} : {}),
+    ...(Object.values(fromCache).some(Boolean) ? {fromCache} : {}),
     problems,
     stackCache,
     stacksRead: heat.read,
@@ -935,6 +898,22 @@ export function completeFromDevice(entity: PayloadEntity, unknown: readonly stri
     record[field] = value
   }
   return true
+}
+
+/** A server, volume or network by GET, as the model's record; null when its API says 404. */
+async function readServer(os: ObserveClients['openstack'], id: string): Promise<null | Server> {
+  const s = await os.nova.getServer(id)
+  return s === null ? null : isCompleteServer(s) ? toServer(s) : toPartialServer(s)
+}
+
+async function readVolume(os: ObserveClients['openstack'], id: string): Promise<null | Volume> {
+  const v = await os.cinder.getVolume(id)
+  return v === null ? null : toVolume(v)
+}
+
+async function readNetwork(os: ObserveClients['openstack'], id: string): Promise<null | Network> {
+  const n = await os.neutron.getNetwork(id)
+  return n === null ? null : toNetwork(n)
 }
 
 /** Whether a stack's resources include a server, volume or network. */

@@ -82,10 +82,8 @@ export class FileViewStore implements ViewStore {
   }
 
   async load(): Promise<ViewSnapshot> {
-    const doc = await this.current()
-    const snapshot: ViewSnapshot = {entries: new Map(Object.entries(doc.entries)), values: {...doc.values}}
-    for (const {changes} of this.unwritten()) applyChanges(snapshot, changes)
-    return snapshot
+    const doc = withChanges(await this.current(), this.unwritten())
+    return {entries: new Map(Object.entries(doc.entries)), values: doc.values}
   }
 
   /** Changes applied but not yet on disk, oldest first. */
@@ -107,15 +105,7 @@ export class FileViewStore implements ViewStore {
           const current = await this.read()
           const started = performance.now()
           // Copy on write: the cached document stays as it is on disk until the rename succeeded.
-          const doc: FileDocument = {entries: {...current.entries}, values: {...current.values}, version: 1}
-          for (const {changes} of batch) {
-            for (const key of changes.remove ?? []) delete doc.entries[key]
-            Object.assign(doc.entries, changes.put ?? {})
-            for (const [k, v] of Object.entries(changes.values ?? {})) {
-              if (v === null) delete doc.values[k]
-              else doc.values[k] = v
-            }
-          }
+          const doc = withChanges(current, batch)
           const text = JSON.stringify(doc)
           pause = Math.min(MAX_PAUSE_MS, PACING * (performance.now() - started))
           await this.write(doc, text)
@@ -251,16 +241,20 @@ export class FileViewStore implements ViewStore {
     this.generation++
     this.cache = {doc, stamp}
   }
-
 }
 
-function applyChanges(snapshot: ViewSnapshot, changes: ViewChanges): void {
-  for (const k of changes.remove ?? []) snapshot.entries.delete(k)
-  for (const [k, e] of Object.entries(changes.put ?? {})) snapshot.entries.set(k, e)
-  for (const [k, v] of Object.entries(changes.values ?? {})) {
-    if (v === null) delete snapshot.values[k]
-    else snapshot.values[k] = v
+/** A copy of the document with batches of changes applied in order (the document is not changed). */
+function withChanges(current: FileDocument, batches: readonly Pending[]): FileDocument {
+  const doc: FileDocument = {entries: {...current.entries}, values: {...current.values}, version: 1}
+  for (const {changes} of batches) {
+    for (const key of changes.remove ?? []) delete doc.entries[key]
+    Object.assign(doc.entries, changes.put ?? {})
+    for (const [k, v] of Object.entries(changes.values ?? {})) {
+      if (v === null) delete doc.values[k]
+      else doc.values[k] = v
+    }
   }
+  return doc
 }
 
 function emptyDocument(): FileDocument {

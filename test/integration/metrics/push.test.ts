@@ -1,7 +1,5 @@
 import {expect} from 'chai'
-import {spawn} from 'node:child_process'
 import http from 'node:http'
-import {fileURLToPath} from 'node:url'
 
 import {acquireRunLock} from '../../../src/lib/lock.js'
 import type {MetricsPushResult} from '../../../src/commands/metrics/push.js'
@@ -9,10 +7,9 @@ import {createMrdApp} from '../../../src/sim/concertim/mrd.js'
 import {listen, type RunningServer} from '../../../src/sim/http-app.js'
 import {type Simulator, startSimulator} from '../../../src/sim/index.js'
 import {runCli} from '../../support/cli.js'
+import {startCli} from '../../support/long-running-cli.js'
 import {LocalServer} from '../../support/local-server.js'
 import {addDevice, gnocchiOf, seedInstanceDevices, setExact, silence, writeSimConfig} from './support.js'
-
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 
 interface Expected {
   cpu_load: number
@@ -252,26 +249,12 @@ describe('concertim-os metrics push (real process, simulator)', function () {
 
   it('--every runs passes until SIGTERM, then exits 0', async () => {
     const {path} = writeSimConfig(sim)
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/dev.js', 'metrics', 'push', '--config', path, '--every', '1s', '--json', '--log-level', 'info'], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString()
-    })
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString()
-    })
-    const exited = new Promise<number | null>((resolve) => {
-      child.on('close', (code) => resolve(code))
-    })
+    const cli = startCli(['metrics', 'push', '--config', path, '--every', '1s', '--json', '--log-level', 'info'])
     // Wait for two passes (two JSON lines), then stop it.
-    for (let i = 0; i < 600 && stdout.split('\n').filter((l) => l.startsWith('{')).length < 2; i++) {
-       
-      await new Promise((r) => setTimeout(r, 100))
-    }
-    child.kill('SIGTERM')
-    const code = await exited
-    const passes = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as MetricsPushResult)
+    const jsonLines = (out: string) => out.split('\n').filter((l) => l.startsWith('{'))
+    await cli.waitFor((out) => jsonLines(out).length >= 2).catch(() => undefined)
+    const {code, stderr, stdout} = await cli.stop('SIGTERM')
+    const passes = jsonLines(stdout).map((l) => JSON.parse(l) as MetricsPushResult)
     expect(passes.length, stderr).to.be.at.least(2)
     expect(code, stderr).to.equal(0)
     expect(stderr).to.contain('stopped')
