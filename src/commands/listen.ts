@@ -35,7 +35,10 @@ It declares its own durable quorum queue (listen.queue) bound to the exchanges n
     const queue = this.flags.queue ?? l.queue
     assertOwnQueue(queue)
     const target = amqpTarget(config.rmq)
-    const {engine, store} = createReconcileEngine(config, this.httpContext(), this.logger, {recordInBackground: true})
+    const {engine, store} = createReconcileEngine(config, this.httpContext(), this.logger, {listen: true, recordInBackground: true})
+    if (!(await engine.seesAllProjects().catch(() => false))) {
+      this.logger.error('the OpenStack token is not proven to see every project (no admin role, or its roles could not be read): listen deletes nothing until it is (other projects\' objects answer 404 to such a token); `concertim-os doctor` says more')
+    }
     const service = new ListenService({
       concurrency: l.concurrency,
       connectionName: `concertim-os listen ${hostname()}:${process.pid}`,

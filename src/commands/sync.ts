@@ -14,7 +14,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
 
 One pass of observe → plan → apply. OpenStack, Concertim and Kill Bill (when configured) are read in full; the plan holds only what differs from Concertim, so a sync of an unchanged cloud writes nothing. Concertim objects are matched by their own fields (flavor id, stack id, instance id), so losing the local view never makes a duplicate.
 
-Deletion safety: only objects carrying concertim-os (or the original service's) metadata are deleted; nothing is deleted when a listing was incomplete; a missing object is deleted only once a direct GET says 404 (or a second complete sync misses it too); more deletions than sync.max_deletes (default 10% of the managed objects, at least 5) stop every deletion (exit 4) unless --allow-mass-delete.
+Deletion safety: only objects carrying concertim-os (or the original service's) metadata are deleted; nothing the cloud still lists or a direct GET still finds is deleted (a listing that missed it is reported inconsistent, exit 3); nothing is deleted when a listing was incomplete, or when the OpenStack token has no admin role (its 404s prove nothing); a missing object is deleted only once a direct GET says 404 (or, when the GET cannot tell, a second complete sync misses it too); more deletions than sync.max_deletes (default 10% of the managed objects, at least 5) stop every deletion (exit 4) unless --allow-mass-delete.
 
 A lock in lock_dir stops overlapping runs (exit 75). Exit codes: 0 done, 1 failure (a system unreachable, a bad answer), 2 usage or configuration, 3 finished but some actions failed or part of the cloud could not be read (nothing of that part deleted), 4 deletions withheld by the cap, 75 another sync holds the lock.`
 

@@ -37,6 +37,11 @@ export interface FaultSpec {
   expireTokens?: boolean
   /** Nova: answer servers listings with down-cell partial records (microversion ≥ 2.69). */
   novaDownCell?: boolean
+  /**
+   * Nova servers, Heat stacks: leave these ids out of listings while a GET still finds them (Heat's
+   * `hidden_stack_tags`, a short page that keeps its next link, a lowered microversion with a down cell).
+   */
+  hideFromListings?: readonly string[]
 }
 
 export interface FaultCounters {

@@ -465,6 +465,14 @@ export class World {
     this.assignments.push(a)
   }
 
+  /** Take a role away (a token issued afterwards no longer carries it). */
+  revoke(a: RoleAssignment): void {
+    const set = this.assignmentIndex.get(`${a.userId}/${a.projectId}`)
+    if (set === undefined || !set.delete(a.roleId)) return
+    const i = this.assignments.findIndex((x) => x.userId === a.userId && x.projectId === a.projectId && x.roleId === a.roleId)
+    if (i >= 0) this.assignments.splice(i, 1)
+  }
+
   /** Gnocchi resources whose `instance_id` attribute is this server (disks, NICs). */
   gnocchiOfInstance(instanceId: string): GnocchiResource[] {
     return this.gnocchiByInstance.get(instanceId) ?? []

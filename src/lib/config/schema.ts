@@ -121,12 +121,16 @@ export interface ListenSection {
   drain_timeout_ms: number
   /** The OpenStack control exchanges to bind to (checked passively; never created). */
   exchanges: string[]
+  /** With `max_deletes`: the sliding window (s) over which listen's deletions are counted. */
+  delete_window_s: number
   /** Address of the /healthz endpoint. */
   health_host: string
   /** Serve /healthz on this port (`--health-port` overrides); absent = no endpoint. */
   health_port?: number
   /** Failed reconciles of a message (outages excluded) before it is dead-lettered. */
   max_attempts: number
+  /** Deletions listen makes within `delete_window_s`; beyond it they are withheld for `sync` (0: listen deletes nothing). */
+  max_deletes: number
   /** Unacknowledged messages the broker hands over at once. */
   prefetch: number
   /** listen's own durable quorum queue (never oslo's shared notifications.info). */
@@ -247,12 +251,14 @@ export const configSchema: SchemaObject = {
         dead_letter_queue: {default: 'concertim-os.notifications.dead', examples: ['concertim-os.notifications.dead'], minLength: 1, type: 'string'},
         debounce_ms: int(100, 0, [100], 60_000),
         declare_exchanges_durable: {examples: [false], nullable: true, type: 'boolean'},
+        delete_window_s: int(600, 1, [600], 86_400),
         delivery_limit: int(20, 1, [20], 1000),
         drain_timeout_ms: int(7000, 0, [7000], 600_000),
         exchanges: {default: ['nova', 'heat', 'cinder', 'openstack', 'neutron', 'keystone'], examples: [['nova', 'heat', 'cinder', 'openstack', 'neutron', 'keystone']], items: {minLength: 1, type: 'string'}, minItems: 1, type: 'array'},
         health_host: {default: '127.0.0.1', examples: ['127.0.0.1'], minLength: 1, type: 'string'},
         health_port: {examples: [9464], maximum: 65_535, minimum: 0, nullable: true, type: 'integer'},
         max_attempts: int(5, 1, [5], 1000),
+        max_deletes: int(20, 0, [20], 100_000),
         prefetch: int(100, 1, [100], 65_535),
         queue: {default: 'concertim-os.notifications', examples: ['concertim-os.notifications'], minLength: 1, type: 'string'},
         retry_base_ms: int(500, 1, [500]),

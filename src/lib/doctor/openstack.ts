@@ -1,5 +1,6 @@
 import type {HttpContext} from '../http/index.js'
 import type {OpenStack} from '../openstack/index.js'
+import {tokenSeesAllProjects} from '../openstack/reach.js'
 import {CheckChain, CheckFailure, type CheckResult} from './check.js'
 import {probeUrl} from './reachability.js'
 
@@ -19,6 +20,16 @@ export async function checkOpenStack(os: OpenStack, ctx: HttpContext, needs: Ope
     const s = await ks.scope()
     return `token for user '${s.userName}' on project '${s.projectName}' (roles: ${s.roles.join(', ') || 'none'})`
   })
+  await chain.step('token sees every project', async () => {
+    const s = await ks.scope()
+    if (!tokenSeesAllProjects(s.roles)) {
+      throw new CheckFailure(
+        `the token of user '${s.userName}' has no admin role (roles: ${s.roles.join(', ') || 'none'}): other projects' objects answer 404 to it, so sync and listen delete nothing`,
+        `openstack role add --user ${s.userName} --project ${s.projectName} admin`,
+      )
+    }
+    return 'admin role: its 404s prove an object is gone'
+  }, {blocking: false})
   const roles = ['admin', 'member', 'watcher', ...(needs.billing ? ['rating'] : [])]
   await chain.step('keystone roles', async () => {
     const listing = await ks.listRoles()

@@ -97,6 +97,11 @@ export interface DesiredState {
    * neither updated nor deleted.
    */
   keep: readonly string[]
+  /**
+   * Cloud ids of every server, volume, network and stack the observation saw (partial records
+   * included): they exist, so their Concertim objects are never deleted, even when not shown here.
+   */
+  listed: ReadonlySet<string>
   racks: readonly DesiredRack[]
   templates: readonly DesiredTemplate[]
   unknownStatuses: readonly UnknownStatus[]

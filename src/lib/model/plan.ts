@@ -26,8 +26,26 @@ export type BlockedCode =
   | 'unmanaged-contents'
   /** neither a 404 from a direct GET nor a miss in the previous complete sync */
   | 'unconfirmed'
-  /** more deletes than `maxDeletes` */
+  /** more deletes than `maxDeletes` (or than listen's window allows) */
   | 'cap'
+  /** the cloud still shows the object (a listing, or a direct GET answering 200) */
+  | 'exists'
+  /** the OpenStack token is not proven to see every project: its 404s prove nothing */
+  | 'visibility'
+
+/** What a direct GET of a deletion candidate's cloud object said. */
+export type DirectAnswer =
+  /** 404 (or a stack in DELETE_COMPLETE) */
+  | 'gone'
+  /** 200: it exists */
+  | 'exists'
+  /** no GET was made (yet) */
+  | 'not-asked'
+  /** the GET failed (an outage, a refusal), or there is no GET for this kind of object */
+  | 'unknown'
+
+/** What a deletion decision does to the object's miss count in the baseline. */
+export type MissEffect = 'count' | 'keep' | 'reset'
 
 export interface Blocked {
   code: BlockedCode
@@ -109,6 +127,8 @@ interface ActionCommon {
   /** Set when the action cannot be done at all (no template, no room even at 72 U…). Never applied. */
   failed?: string
   blocked?: Blocked
+  /** Deletes: the evidence the decision rested on (the direct GET's answer) and its effect on misses. */
+  deletion?: {direct: DirectAnswer; misses: MissEffect}
   /** Field → {from, to}: what the action changes (for creates, `from` is null). */
   changes: Readonly<Record<string, FieldChange>>
   cloudId: null | string
@@ -162,6 +182,11 @@ export interface Plan {
   actions: readonly Action[]
   /** True when more deletes than `maxDeletes` were planned: they are all blocked (`sync` exits 4). */
   deletionCapExceeded: boolean
+  /**
+   * Listings a direct GET proved wrong this run (it found objects they missed): a problem to report
+   * (exit 3); nothing of that kind was deleted on their word.
+   */
+  inconsistencies: readonly string[]
   /** The cap that applied. */
   maxDeletes: number
   notices: readonly Notice[]

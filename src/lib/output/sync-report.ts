@@ -13,6 +13,8 @@ export interface PlannedAction {
   changes: Record<string, FieldChange>
   cloudId: null | string
   concertimId: null | string
+  /** Deletes: what the direct GET of the cloud object said (`gone`, `exists`, `unknown`, `not-asked`). */
+  evidence?: {direct: string}
   /** Set when the action cannot be done at all (it is reported as failed, never attempted). */
   failed: null | string
   key: string
@@ -41,7 +43,7 @@ export interface SyncResult {
   /** Calls by system and HTTP method. */
   callsByMethod: Record<string, Record<string, number>>
   complete: boolean
-  confirmations: {asked: number; gone: number}
+  confirmations: {asked: number; exists: number; gone: number}
   counts: {blocked: number; create: Outcome; delete: Outcome; unchanged: number; update: Outcome}
   deletionCapExceeded: boolean
   dryRun: false
@@ -60,6 +62,7 @@ export function plannedAction(a: Action): PlannedAction {
     changes: {...a.changes},
     cloudId: a.cloudId,
     concertimId: a.concertimId,
+    ...(a.deletion === undefined ? {} : {evidence: {direct: a.deletion.direct}}),
     failed: a.failed ?? null,
     key: a.key,
     kind: a.kind,

@@ -7,7 +7,7 @@ import {createHash} from 'node:crypto'
 
 import type {Baseline, BaselineEntry} from '../model/baseline.js'
 import type {JsonValue} from '../model/json.js'
-import type {Action, ActionResult, Plan} from '../model/plan.js'
+import type {ActionResult, Plan} from '../model/plan.js'
 import {stableJson} from './owned-fields.js'
 
 /** A short, stable hash of owned fields (canonical values, keys sorted). */
@@ -20,23 +20,28 @@ export function hashText(text: string): string {
   return createHash('sha1').update(text).digest('base64url')
 }
 
-/** Withheld deletes whose object was missed by a complete listing: they count as a miss. */
-function countsAsMiss(action: Action): boolean {
-  return action.kind === 'delete' && action.blocked !== undefined && action.blocked.code !== 'incomplete'
+export interface RecordOptions {
+  /**
+   * A full-scope plan whose every listing was complete: entries it does not mention are dropped
+   * (their objects are gone from both sides). A partial read never drops what it could not see.
+   */
+  complete?: boolean
 }
 
 /**
  * The next baseline after `plan` was applied with `results` (one per attempted action, matched by
  * key and kind). Objects found in agreement and successful writes get their hash and zero misses;
- * successful deletes drop their entry; withheld deletes of missed objects add a miss; failed writes
- * leave the entry as it was. In a full-scope plan, entries the plan no longer mentions are dropped
- * (their objects are gone from both sides).
+ * successful deletes drop their entry; withheld deletes do to the miss count what their deletion
+ * decision says (`deletion.misses`: count, keep or reset) — and only a full-scope plan counts a
+ * miss; failed writes leave the entry as it was. In a complete full-scope plan, entries the plan no
+ * longer mentions are dropped.
  */
-export function recordResults(baseline: Baseline, plan: Plan, results: readonly ActionResult[]): Baseline {
+export function recordResults(baseline: Baseline, plan: Plan, results: readonly ActionResult[], opts: RecordOptions = {}): Baseline {
   const entries: Record<string, BaselineEntry> = {...baseline.entries}
   const resultOf = new Map<string, ActionResult>()
   for (const r of results) resultOf.set(`${r.kind}\u0000${r.key}`, r)
   const mentioned = new Set<string>(plan.kept)
+  const full = plan.scope.kind === 'all'
 
   for (const [key, seen] of Object.entries(plan.observed)) {
     mentioned.add(key)
@@ -49,8 +54,11 @@ export function recordResults(baseline: Baseline, plan: Plan, results: readonly 
     const before = Object.hasOwn(entries, action.key) ? entries[action.key] : undefined
     if (action.kind === 'delete') {
       if (result?.ok === true) delete entries[action.key]
-      else if (result === undefined && countsAsMiss(action)) {
-        entries[action.key] = {...(before ?? {hash: ''}), misses: (before?.misses ?? 0) + 1}
+      else if (result === undefined && action.blocked !== undefined) {
+        const effect = action.deletion?.misses ?? 'keep'
+        const misses = effect === 'reset' ? 0 : effect === 'count' && full ? (before?.misses ?? 0) + 1 : (before?.misses ?? 0)
+        if (before === undefined && misses === 0) continue
+        entries[action.key] = {...(before ?? {hash: ''}), misses}
         if (action.concertimId !== null) entries[action.key].concertimId = action.concertimId
       }
       continue
@@ -61,6 +69,6 @@ export function recordResults(baseline: Baseline, plan: Plan, results: readonly 
     } else if (before !== undefined) entries[action.key] = {...before, misses: 0}
   }
 
-  if (plan.scope.kind === 'all') for (const key of Object.keys(entries)) if (!mentioned.has(key)) delete entries[key]
+  if (full && opts.complete !== false) for (const key of Object.keys(entries)) if (!mentioned.has(key)) delete entries[key]
   return {entries, version: 1}
 }

@@ -339,5 +339,7 @@ export function desire(cloud: CloudState, concertim: ConcertimState, billing: Bi
     stacksWithUnknownResources: stacks.filter((s) => !s.resourcesComplete).map((s) => s.id),
     volumes: cloud.complete.volumes && !cloud.volumes.some((v) => v.partial === true),
   }
-  return {complete, devices, keep, racks, templates, unknownStatuses: log.unknown}
+  const listed = new Set<string>()
+  for (const list of [cloud.servers, cloud.volumes, cloud.networks, cloud.stacks]) for (const o of list) listed.add(o.id)
+  return {complete, devices, keep, listed, racks, templates, unknownStatuses: log.unknown}
 }

@@ -28,15 +28,17 @@ import type {ConcertimState} from '../model/concertim.js'
 import type {CloudState} from '../model/cloud.js'
 import type {DesiredState} from '../model/desired.js'
 import type {JsonValue} from '../model/json.js'
-import type {Action, ActionResult, PendingConfirmation, Plan} from '../model/plan.js'
+import type {Action, ActionResult, DirectAnswer, PendingConfirmation, Plan} from '../model/plan.js'
 import {EVERYTHING, type Scope} from '../model/scope.js'
 import {createOpenStack} from '../openstack/index.js'
+import {tokenSeesAllProjects} from '../openstack/reach.js'
 import type {Logger} from '../output/logger.js'
 import {openViewStore} from '../store/index.js'
 import type {ViewEntry, ViewStore} from '../store/types.js'
 import {keystoneDeletionKey} from '../view/mapping.js'
 import {apply, type ConcertimWriter} from './apply.js'
 import {recordResults} from './baseline.js'
+import {DeletionWindow} from './deletion/index.js'
 import {desire, type DesireOptions} from './desire.js'
 import {type ConcertimReader, isStackCacheEntry, type Observation, observe, type ObserveClients, type PayloadEntity, type StackCacheEntry} from './observe.js'
 import type {Decode} from './owned-fields.js'
@@ -59,6 +61,11 @@ export interface EngineOptions {
   concurrency: number
   /** `u_height` of new racks. */
   defaultRackHeight: number
+  /**
+   * One-entity reconciles (listen): at most `limit` deletions in any `windowMs`; beyond it they are
+   * withheld (and logged) for `sync` to decide with a full view.
+   */
+  deleteWindow?: DeletionWindow
   /** Default: 10% of managed objects, at least 5. */
   maxDeletes?: number
   /**
@@ -107,8 +114,8 @@ export interface ReconcileReport {
   actions: readonly Action[]
   /** Whether every cloud listing was complete and nothing was partial. */
   complete: boolean
-  /** Deletions that needed a direct GET: how many were asked, how many said 404. */
-  confirmations: {asked: number; gone: number}
+  /** Deletions that needed a direct GET: how many were asked, how many said 404, how many found the object. */
+  confirmations: {asked: number; exists: number; gone: number}
   dryRun: boolean
   plan: Plan
   /** Why some part of the cloud was not known in full (nothing of it is deleted). */
@@ -318,8 +325,10 @@ export class ReconcileEngine {
 
     const objects = new Set((opts.only ?? SYNC_PARTS).map((p) => OBJECT_OF[p]))
     const actions = thePlan.actions.filter((a) => objects.has(a.object))
-    const complete = observation.problems.length === 0 && Object.values(observation.cloud.complete).every(Boolean)
-    const report: ReconcileReport = {actions, complete, confirmations, dryRun, plan: thePlan, problems: observation.problems, results: [], scope, stacksRead: observation.stacksRead}
+    const problems = [...observation.problems, ...this.deletionProblems(thePlan)]
+    const complete = problems.length === 0 && Object.values(observation.cloud.complete).every(Boolean)
+    if (!full && !dryRun) this.admitToWindow(actions)
+    const report: ReconcileReport = {actions, complete, confirmations, dryRun, plan: thePlan, problems, results: [], scope, stacksRead: observation.stacksRead}
     if (dryRun) {
       report.view = viewEntries(recordResults(EMPTY_BASELINE, thePlan, []), desired, thePlan, [], observation.concertim)
       return report
@@ -337,7 +346,7 @@ export class ReconcileEngine {
     if (report.results.some((r) => r.kind === 'create' && r.ok)) this.concertimCache = undefined
 
     progress({phase: 'record'})
-    const recorded = this.record(loaded, observation, desired, thePlan, report.results, baseline, full && complete, observation.fromCache?.ownerStack === true)
+    const recorded = this.record(loaded, observation, desired, thePlan, report.results, baseline, complete, observation.fromCache?.ownerStack === true)
     if (full || this.options.recordInBackground !== true) await recorded
     else {
       recorded.catch((error: unknown) =>
@@ -355,7 +364,7 @@ export class ReconcileEngine {
     stackCache: Map<string, StackCacheEntry> | undefined,
     caches: ObservationCaches | undefined,
     progress: (event: ProgressEvent) => void,
-  ): Promise<{baseline: Baseline; confirmations: {asked: number; gone: number}; desired: DesiredState; observation: Observation; thePlan: Plan}> {
+  ): Promise<{baseline: Baseline; confirmations: {asked: number; exists: number; gone: number}; desired: DesiredState; observation: Observation; thePlan: Plan}> {
     const full = scope.kind === 'all'
     /** A view entry of a scoped observation, kept in `loaded` for the baseline and the record. */
     const viewEntry = async (key: string): Promise<undefined | ViewEntry> => {
@@ -424,23 +433,48 @@ export class ReconcileEngine {
       ...(this.options.maxDeletes === undefined ? {} : {maxDeletes: this.options.maxDeletes}),
       scope,
     }
-    let thePlan = plan(desired, observation.concertim, baseline, {...planOptions, confirmedGone: observation.confirmedGone})
-    const confirmations = {asked: 0, gone: 0}
-    if (thePlan.pendingConfirmations.length > 0) {
-      progress({phase: 'confirm', total: thePlan.pendingConfirmations.length})
-      const gone = await this.confirmGone(thePlan.pendingConfirmations)
-      confirmations.asked = thePlan.pendingConfirmations.length
-      confirmations.gone = gone.size
-      if (gone.size > 0) thePlan = plan(desired, observation.concertim, baseline, {...planOptions, confirmedGone: new Set([...observation.confirmedGone, ...gone])})
+    // Deletion evidence: direct GETs of the candidates, in rounds (a rack's devices are asked only
+    // once their rack is known to stay), each answer planned again.
+    const direct = new Map<string, DirectAnswer>()
+    for (const id of observation.confirmedGone) direct.set(id, 'gone')
+    const seesAllProjects = await this.seesAllProjects()
+    const planWith = (): Plan => plan(desired, observation.concertim, baseline, {...planOptions, direct, seesAllProjects})
+    let thePlan = planWith()
+    const confirmations = {asked: 0, exists: 0, gone: 0}
+    for (let round = 0; round < 3; round++) {
+      const ask = thePlan.pendingConfirmations.filter((p) => !direct.has(p.cloudId))
+      if (ask.length === 0) break
+      progress({phase: 'confirm', total: ask.length})
+      for (const [id, answer] of await this.askDirect(ask)) {
+        direct.set(id, answer)
+        if (answer === 'gone') confirmations.gone++
+        else if (answer === 'exists') confirmations.exists++
+      }
+      confirmations.asked += ask.length
+      thePlan = planWith()
     }
     return {baseline, confirmations, desired, observation, thePlan}
   }
 
-  /** Direct GETs for the deletion candidates: the cloud ids that are really gone (404). */
-  private async confirmGone(pending: readonly PendingConfirmation[]): Promise<Set<string>> {
+  /**
+   * Whether the OpenStack token is proven to see every project: it carries the admin role (without
+   * it, Nova, Cinder and Neutron answer 404 for other projects' objects, and a 404 proves nothing).
+   * Asked of the token in use, so a token renewed without the role is noticed at once.
+   */
+  async seesAllProjects(): Promise<boolean> {
+    try {
+      return tokenSeesAllProjects(await this.clients.openstack.keystone.roles())
+    } catch (error) {
+      this.logger?.warn({err: error}, `the OpenStack token's roles could not be read (${(error as Error).message}): nothing is deleted`)
+      return false
+    }
+  }
+
+  /** Direct GETs of the deletion candidates: gone (404), exists (found), or unknown (the GET failed). */
+  private async askDirect(pending: readonly PendingConfirmation[]): Promise<Map<string, DirectAnswer>> {
     const os = this.clients.openstack
     const limit = pLimit(Math.max(1, this.options.concurrency))
-    const gone = new Set<string>()
+    const answers = new Map<string, DirectAnswer>()
     await Promise.all(
       pending.map(async (p) =>
         limit(async () => {
@@ -465,20 +499,46 @@ export class ReconcileEngine {
                 break
               }
               case 'project': {
-                // A project's stand-alone rack goes when its servers do: no GET proves that; the
-                // second complete sync that misses them does.
-                missing = false
-                break
+                // No GET shows a project's stand-alone servers: its rack's evidence is its devices'.
+                answers.set(p.cloudId, 'unknown')
+                return
               }
             }
-            if (missing) gone.add(p.cloudId)
+            answers.set(p.cloudId, missing ? 'gone' : 'exists')
           } catch (error) {
-            this.logger?.warn({cloudId: p.cloudId, err: error}, `could not confirm that ${p.cloudKind} ${p.cloudId} is gone: ${(error as Error).message}`)
+            answers.set(p.cloudId, 'unknown')
+            this.logger?.warn({cloudId: p.cloudId, err: error}, `could not tell whether ${p.cloudKind} ${p.cloudId} is gone: ${(error as Error).message}`)
           }
         }),
       ),
     )
-    return gone
+    return answers
+  }
+
+  /** What deletion safety found worth failing a sync for: inconsistent listings, an unproven token. */
+  private deletionProblems(thePlan: Plan): string[] {
+    const out = [...thePlan.inconsistencies]
+    const unseen = thePlan.actions.filter((a) => a.kind === 'delete' && a.blocked?.code === 'visibility').length
+    if (unseen > 0) {
+      const message = `${unseen} deletion(s) withheld: the OpenStack token has no admin role, so it is not proven to see every project (give the user the admin role on its project)`
+      if (thePlan.scope.kind === 'all') out.push(message)
+      else this.logger?.error({scope: thePlan.scope}, message)
+    }
+    return out
+  }
+
+  /**
+   * listen's cap across one-entity reconciles: the deletions of this plan go only if the window has
+   * room for all of them; otherwise they are withheld (code 'cap'), logged, and left to `sync`.
+   */
+  private admitToWindow(actions: readonly Action[]): void {
+    const window = this.options.deleteWindow
+    if (window === undefined) return
+    const going = actions.filter((a) => a.kind === 'delete' && a.blocked === undefined)
+    if (going.length === 0 || window.admit(going.length)) return
+    const message = `more than ${window.limit} deletions within ${Math.round(window.windowMs / 1000)} s: withheld for the next sync to decide with a full view`
+    for (const a of going) a.blocked = {code: 'cap', message}
+    this.logger?.error({deletions: going.map((a) => ({concertimId: a.concertimId, key: a.key, object: a.object}))}, `listen: ${going.length} ${message}`)
   }
 
   /** The new baseline and mapping into the store, in one batch (only the entries that changed). */
@@ -492,10 +552,21 @@ export class ReconcileEngine {
     complete: boolean,
     devicesOnly: boolean,
   ): Promise<void> {
-    const next = recordResults(baseline, thePlan, results)
-    const entries = viewEntries(next, desired, thePlan, results, observation.concertim)
-    for (const [id, e] of observation.stackCache) entries.set(`${HEAT_PREFIX}${id}`, e as unknown as ViewEntry)
     const full = thePlan.scope.kind === 'all'
+    const next = recordResults(baseline, thePlan, results, {complete: full && complete})
+    const entries = viewEntries(next, desired, thePlan, results, observation.concertim)
+    // A partial read never replaces what it could not see: an entry this plan does not mention, or
+    // whose deletion was withheld, keeps what the store had (with the baseline's new miss count).
+    const mentioned = new Set<string>([...thePlan.kept, ...Object.keys(thePlan.observed), ...thePlan.actions.map((a) => a.key)])
+    const withheld = new Set(thePlan.actions.filter((a) => a.kind === 'delete' && a.blocked !== undefined).map((a) => a.key))
+    for (const [k, e] of entries) {
+      const before = loaded.get(k)
+      if (before === undefined) continue
+      if (withheld.has(k)) entries.set(k, {...before, ...next.entries[k]})
+      else if (!mentioned.has(k) && !(full && complete)) entries.set(k, before)
+      else entries.set(k, e)
+    }
+    for (const [id, e] of observation.stackCache) entries.set(`${HEAT_PREFIX}${id}`, e as unknown as ViewEntry)
     // A full sync drops the cache of stacks it no longer needs, unless the stack listing failed.
     if (full && !observation.cloud.complete.stacks) for (const [k, e] of loaded) if (k.startsWith(HEAT_PREFIX) && !entries.has(k)) entries.set(k, e)
 
@@ -523,8 +594,16 @@ export class ReconcileEngine {
  * The engine for a configuration: OpenStack, Concertim and (when its section is present) Kill Bill
  * clients on one HTTP context, and the view store. The caller closes the store.
  */
-export function createReconcileEngine(config: Config, ctx: HttpContext, logger?: Logger, overrides: Pick<EngineOptions, 'recordInBackground'> = {}): {engine: ReconcileEngine; store: ViewStore} {
-  const options = {...engineOptionsFromConfig(config), ...overrides}
+export function createReconcileEngine(
+  config: Config,
+  ctx: HttpContext,
+  logger?: Logger,
+  overrides: Pick<EngineOptions, 'recordInBackground'> & {listen?: boolean} = {},
+): {engine: ReconcileEngine; store: ViewStore} {
+  const {listen, ...rest} = overrides
+  const options: EngineOptions = {...engineOptionsFromConfig(config), ...rest}
+  // listen: a cap on deletions over time, since each of its plans deletes little.
+  if (listen === true) options.deleteWindow = new DeletionWindow(config.listen.max_deletes ?? 20, (config.listen.delete_window_s ?? 600) * 1000)
   const settings = ctx.settings ?? {}
   const context: HttpContext = {...ctx, settings: {...settings, maxInFlightPerHost: Math.max(settings.maxInFlightPerHost ?? 0, options.concurrency)}}
   const openstack = createOpenStack(config.openstack as unknown as Record<string, unknown>, context)

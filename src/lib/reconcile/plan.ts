@@ -22,6 +22,7 @@ import {DeviceMetadata, RackMetadata} from '../model/metadata.js'
 import type {
   Action,
   DeviceCreate,
+  DirectAnswer,
   DeviceCreateBody,
   DeviceUpdate,
   DeviceUpdateBody,
@@ -38,7 +39,7 @@ import type {
 } from '../model/plan.js'
 import {EVERYTHING, type Scope} from '../model/scope.js'
 import {hashText} from './baseline.js'
-import {type DeviceCandidate, planDeletions, type RackCandidate} from './deletion.js'
+import {type DeviceCandidate, planDeletions, type RackCandidate} from './deletion/index.js'
 import {deviceKey, standaloneRackKey, stackRackKey} from './desire.js'
 import {assignNames, legacyDeviceName, type NameRequest} from './naming.js'
 import {canonical, type Decode, type FieldKind, identityDecode, kindOfDetail, kindOfMetadata, sameValue, stableJson} from './owned-fields.js'
@@ -47,8 +48,15 @@ import {isValidLocation, placeDevice, RackOccupancy} from './placement.js'
 export interface PlanOptions {
   /** Delete even when over the cap. */
   allowMassDelete?: boolean
-  /** Cloud ids a direct GET answered 404 for (see `Plan.pendingConfirmations`). */
+  /** Cloud ids a direct GET answered 404 for (see `Plan.pendingConfirmations`); short for `direct` answers 'gone'. */
   confirmedGone?: ReadonlySet<string>
+  /** What direct GETs of deletion candidates said, by cloud id (see `Plan.pendingConfirmations`). */
+  direct?: ReadonlyMap<string, DirectAnswer>
+  /**
+   * Whether the OpenStack token is proven to see every project (default true for the pure planner;
+   * the engine always says). Without it no 404 proves anything and nothing is deleted.
+   */
+  seesAllProjects?: boolean
   /** Decoder of the Python-repr values of the original service (src/lib/concertim/legacy.ts). */
   decode?: Decode
   /** `u_height` of new racks (config `default_rack_height`), 42 by default. */
@@ -603,27 +611,31 @@ export function plan(desired: DesiredState, actual: ConcertimState, baseline: Ba
   }
 
   const rackCandidates: RackCandidate[] = []
-  const goingRacks = new Set<string>()
+  const candidateRackIds = new Set<string>()
   for (const [key, rack] of rackByKey) {
     if (desiredRackKeys.has(key) || kept.has(key) || !rackInScope(rack, key)) continue
-    const contents = devicesByRack.get(rack.id) ?? []
     const standalone = key.startsWith('rack:project:')
+    const contents = devicesByRack.get(rack.id) ?? []
+    const ours = contents.filter((d) => keyOfDevice.has(d.id))
     rackCandidates.push({
       cloudId: standalone ? key.slice('rack:project:'.length) : key.slice('rack:'.length),
       contents,
       key,
       kind: standalone ? 'standalone' : 'stack',
       rack,
+      stayingContents: ours.filter((d) => {
+        const k = keyOfDevice.get(d.id) ?? ''
+        return desiredDeviceKeys.has(k) || kept.has(k)
+      }).length,
       unmanagedContents: contents.filter((d) => !keyOfDevice.has(d.id) && managedDeviceKey(d, decode) === null).length,
     })
-    goingRacks.add(rack.id)
+    candidateRackIds.add(rack.id)
   }
 
   const rackById = new Map(actual.racks.map((r) => [r.id, r]))
   const deviceCandidates: DeviceCandidate[] = []
   for (const [key, device] of deviceByKey) {
     if (desiredDeviceKeys.has(key) || kept.has(key)) continue
-    if (device.rackId !== null && goingRacks.has(device.rackId)) continue
     const rack = device.rackId === null ? undefined : rackById.get(device.rackId)
     const rackKey = rack === undefined ? undefined : keyOfRack.get(rack.id)
     const cloudId = key.slice('device:'.length)
@@ -636,7 +648,8 @@ export function plan(desired: DesiredState, actual: ConcertimState, baseline: Ba
       }
       case 'project':
       case 'stack': {
-        inScope = (rack !== undefined && rackKey !== undefined && rackInScope(rack, rackKey)) || (scope.kind === 'stack' && stackId === scope.id)
+        inScope =
+          (rack !== undefined && rackKey !== undefined && (rackInScope(rack, rackKey) || candidateRackIds.has(rack.id))) || (scope.kind === 'stack' && stackId === scope.id)
         break
       }
       default: {
@@ -644,19 +657,30 @@ export function plan(desired: DesiredState, actual: ConcertimState, baseline: Ba
       }
     }
     if (!inScope) continue
-    deviceCandidates.push({cloudId, device, key, stackId: rackKey?.startsWith('rack:project:') === true ? null : (stackId ?? null)})
+    deviceCandidates.push({
+      cloudId,
+      device,
+      key,
+      rackKey: rackKey ?? null,
+      stackId: rackKey?.startsWith('rack:project:') === true ? null : (stackId ?? null),
+    })
   }
   deviceCandidates.sort(byKey)
   rackCandidates.sort(byKey)
 
+  const direct = new Map<string, DirectAnswer>(options.direct ?? [])
+  for (const id of options.confirmedGone ?? []) direct.set(id, 'gone')
   const deletion = planDeletions({
     allowMassDelete: options.allowMassDelete === true,
     baseline,
     complete: desired.complete,
-    confirmedGone: options.confirmedGone ?? new Set(),
     devices: deviceCandidates,
+    direct,
+    listed: desired.listed,
     managedCount: rackByKey.size + managedDevices,
     racks: rackCandidates,
+    scope: scope.kind === 'all' ? 'all' : 'entity',
+    seesAllProjects: options.seesAllProjects !== false,
     ...(options.maxDeletes === undefined ? {} : {maxDeletes: options.maxDeletes}),
   })
 
@@ -673,6 +697,7 @@ export function plan(desired: DesiredState, actual: ConcertimState, baseline: Ba
   return {
     actions,
     deletionCapExceeded: deletion.capExceeded,
+    inconsistencies: deletion.inconsistencies,
     kept: [...kept].sort(),
     maxDeletes: deletion.maxDeletes,
     notices,

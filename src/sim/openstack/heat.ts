@@ -59,6 +59,8 @@ export function createHeatApp(world: World, opts: ServiceOptions): SimApp {
     const tenant = q.get('tenant')
     if (!nested || status.length > 0 || name.length > 0 || tenant)
       items = items.filter((s) => (nested || s.parentId === null) && (status.length === 0 || status.includes(s.status.split('_').slice(1).join('_')) || status.includes(s.status)) && (name.length === 0 || name.includes(s.name)) && (!tenant || s.projectId === tenant))
+    const hidden = opts.faults?.get('heat')?.hideFromListings
+    if (hidden !== undefined && hidden.length > 0) items = items.filter((s) => !hidden.includes(s.id))
     const limitRaw = q.get('limit')
     let limit = Number.MAX_SAFE_INTEGER
     if (limitRaw !== null) {

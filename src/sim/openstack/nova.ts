@@ -76,6 +76,8 @@ export function createNovaApp(world: World, opts: ServiceOptions): SimApp {
       if (filters.length > 0) items = items.filter((s) => filters.every((f) => f(s)))
       const downCell = opts.faults?.get('nova')?.novaDownCell === true
       if (downCell && !atLeast(mv, [2, 69])) items = items.filter((s) => s.cell !== 'cell2')
+      const hidden = opts.faults?.get('nova')?.hideFromListings
+      if (hidden !== undefined && hidden.length > 0) items = items.filter((s) => !hidden.includes(s.id))
       const markerId = q.get('marker')
       let marker: Server | undefined
       if (markerId !== null) {

@@ -137,7 +137,7 @@ describe('sync (engine against the simulator)', function () {
       w.sim.changes.deleteServer(serverId)
       const run = await once(['delete device', ...attached.map(() => 'update device')])
       expect(run.actions.filter((a) => a.kind === 'update').map((a) => a.cloudId).sort()).to.deep.equal(attached.map((v) => v.id).sort())
-      expect(run.confirmations).to.deep.equal({asked: 1, gone: 1})
+      expect(run.confirmations).to.deep.equal({asked: 1, exists: 0, gone: 1})
       expect(devicesByInstance(w.sim).has(serverId)).to.equal(false)
     })
 

@@ -4,7 +4,7 @@ import type {Baseline} from '../../../src/lib/model/baseline.js'
 import type {Plan} from '../../../src/lib/model/plan.js'
 import {hashOwnedFields, recordResults} from '../../../src/lib/reconcile/baseline.js'
 
-const emptyPlan: Plan = {actions: [], deletionCapExceeded: false, kept: [], maxDeletes: 5, notices: [], observed: {}, pendingConfirmations: [], scope: {kind: 'all'}}
+const emptyPlan: Plan = {actions: [], deletionCapExceeded: false, inconsistencies: [], kept: [], maxDeletes: 5, notices: [], observed: {}, pendingConfirmations: [], scope: {kind: 'all'}}
 
 describe('reconcile/baseline', () => {
   it('hashOwnedFields is stable under key order and differs with values', () => {
@@ -27,7 +27,19 @@ describe('reconcile/baseline', () => {
       {body: {status: 'ACTIVE'}, changes: {}, cloudId: 'r1', concertimId: 'r1', hash: 'new', key: 'rack:r1', kind: 'update', name: 'r', object: 'rack', reason: ''},
       {body: null, changes: {}, cloudId: 'x', concertimId: null, failed: 'no template', key: 'device:x', kind: 'create', name: 'x', object: 'device', reason: ''},
       {body: null, changes: {}, cloudId: 'n', concertimId: null, hash: 'hn', key: 'device:new', kind: 'create', name: 'n', object: 'device', reason: ''},
-      {blocked: {code: 'unconfirmed', message: ''}, body: null, changes: {}, cloudId: 'missed', concertimId: 'd2', key: 'device:missed', kind: 'delete', name: 'm', object: 'device', reason: ''},
+      {
+        blocked: {code: 'unconfirmed', message: ''},
+        body: null,
+        changes: {},
+        cloudId: 'missed',
+        concertimId: 'd2',
+        deletion: {direct: 'unknown', misses: 'count'},
+        key: 'device:missed',
+        kind: 'delete',
+        name: 'm',
+        object: 'device',
+        reason: '',
+      },
       {body: null, changes: {}, cloudId: 'gone', concertimId: 'd9', key: 'device:gone', kind: 'delete', name: 'g', object: 'device', reason: ''},
     ],
     observed: {'device:seen': {concertimId: 'd5', hash: 'h5'}},

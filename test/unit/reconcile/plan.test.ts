@@ -243,10 +243,17 @@ describe('reconcile/plan', () => {
       expect(summary(p)).to.deep.equal(['delete device device:s1'])
     })
 
-    it('a deleted server is deleted on the second consecutive complete miss', () => {
-      const first = sync(noS1, base.state, base.baseline)
+    it('a deleted server whose GET cannot tell is deleted on the second consecutive complete miss', () => {
+      const unknown = new Map([['s1', 'unknown' as const]])
+      const first = sync(noS1, base.state, base.baseline, {plan: {direct: unknown}})
+      expect(summary(first.plan)).to.deep.equal(['delete device device:s1 BLOCKED:unconfirmed'])
       expect(first.baseline.entries['device:s1'].misses).to.equal(1)
-      const second = sync(noS1, first.state, first.baseline)
+      // Unasked, the second miss still waits for the GET...
+      const asking = sync(noS1, first.state, first.baseline)
+      expect(summary(asking.plan)).to.deep.equal(['delete device device:s1 BLOCKED:unconfirmed'])
+      expect(asking.plan.pendingConfirmations).to.have.length(1)
+      // ...which, unable to tell again, lets the second complete miss delete it.
+      const second = sync(noS1, first.state, first.baseline, {plan: {direct: unknown}})
       expect(summary(second.plan)).to.deep.equal(['delete device device:s1'])
       const third = sync(noS1, second.state, second.baseline)
       expect(third.plan.actions).to.deep.equal([])
@@ -286,7 +293,13 @@ describe('reconcile/plan', () => {
     it('an incomplete stack listing deletes no rack', () => {
       const c = {...cloud({flavors: basicCloud().flavors}), complete: {...basicCloud().complete, stacks: false}}
       const {plan: p} = sync(c, base.state, base.baseline, {plan: {confirmedGone: new Set(['st1'])}})
-      expect(summary(p)).to.deep.equal(['delete rack rack:st1 BLOCKED:incomplete'])
+      expect(summary(p)).to.deep.equal([
+        'delete device device:n1 BLOCKED:incomplete',
+        'delete device device:s1 BLOCKED:incomplete',
+        'delete device device:s2 BLOCKED:incomplete',
+        'delete device device:v1 BLOCKED:incomplete',
+        'delete rack rack:st1 BLOCKED:incomplete',
+      ])
     })
 
     it('a stack whose resources could not all be listed loses no device', () => {
@@ -319,7 +332,23 @@ describe('reconcile/plan', () => {
       expect(p.actions).to.deep.equal([])
       // Even when the stack is confirmed gone, a rack with a hand-made device in it is not deleted.
       const gone = sync(cloud({flavors: basicCloud().flavors}), state, base.baseline, {plan: {confirmedGone: new Set(['st1'])}})
-      expect(summary(gone.plan)).to.deep.equal(['delete rack rack:st1 BLOCKED:unmanaged-contents'])
+      expect(summary(gone.plan)).to.deep.equal([
+        'delete device device:n1 BLOCKED:unconfirmed',
+        'delete device device:s1 BLOCKED:unconfirmed',
+        'delete device device:s2 BLOCKED:unconfirmed',
+        'delete device device:v1 BLOCKED:unconfirmed',
+        'delete rack rack:st1 BLOCKED:unmanaged-contents',
+      ])
+      // Our devices in it whose objects are gone go; the rack stays for the hand-made one.
+      const confirmed = sync(cloud({flavors: basicCloud().flavors}), state, base.baseline, {plan: {confirmedGone: new Set(['st1', 's1', 's2', 'v1', 'n1'])}})
+      expect(summary(confirmed.plan)).to.deep.equal([
+        'delete device device:n1',
+        'delete device device:s1',
+        'delete device device:s2',
+        'delete device device:v1',
+        'delete rack rack:st1 BLOCKED:unmanaged-contents',
+      ])
+      expect(confirmed.state.devices.map((d) => d.id)).to.include.members(['h1', 'h2'])
     })
 
     it('more deletes than the cap: all blocked, and the plan says so', () => {
@@ -338,6 +367,79 @@ describe('reconcile/plan', () => {
       const raised = plan(desire(cloud(), many.state, NO_BILLING), many.state, many.baseline, {confirmedGone: gone, maxDeletes: 8})
       expect(raised.deletionCapExceeded).to.equal(false)
       expect(writes(raised)).to.have.length(8)
+    })
+
+    it('a direct GET that finds the object stops the deletion, resets its misses and marks the listing inconsistent', () => {
+      const first = sync(noS1, base.state, base.baseline, {plan: {direct: new Map([['s1', 'unknown' as const]])}})
+      expect(first.baseline.entries['device:s1'].misses).to.equal(1)
+      const found = sync(noS1, first.state, first.baseline, {plan: {direct: new Map([['s1', 'exists' as const]])}})
+      expect(summary(found.plan)).to.deep.equal(['delete device device:s1 BLOCKED:exists'])
+      expect(found.baseline.entries['device:s1'].misses, 'exists resets the misses').to.equal(0)
+      expect(found.plan.inconsistencies).to.have.length(1)
+      expect(found.plan.inconsistencies[0]).to.match(/nova server listing missed 1 object.*s1/)
+      // and the next sync is a first miss again, not a second
+      const next = sync(noS1, found.state, found.baseline, {plan: {direct: new Map([['s1', 'unknown' as const]])}})
+      expect(summary(next.plan)).to.deep.equal(['delete device device:s1 BLOCKED:unconfirmed'])
+    })
+
+    it('a listing a GET proved wrong deletes only on a 404, and counts no miss', () => {
+      const noS1S2 = withCloud(basicCloud(), (c) => ({servers: [], stacks: c.stacks.map((s) => ({...s, resources: {...s.resources, servers: []}}))}))
+      const first = sync(noS1S2, base.state, base.baseline, {plan: {direct: new Map([['s1', 'unknown' as const], ['s2', 'unknown' as const]])}})
+      const {plan: p, baseline} = sync(noS1S2, first.state, first.baseline, {plan: {direct: new Map([['s1', 'exists' as const], ['s2', 'unknown' as const]])}})
+      expect(summary(p)).to.deep.equal(['delete device device:s1 BLOCKED:exists', 'delete device device:s2 BLOCKED:incomplete'])
+      expect(baseline.entries['device:s2'].misses).to.equal(1)
+      const q = plan(desire(noS1S2, first.state, NO_BILLING), first.state, first.baseline, {direct: new Map([['s1', 'exists' as const], ['s2', 'gone' as const]])})
+      expect(summary(q)).to.deep.equal(['delete device device:s1 BLOCKED:exists', 'delete device device:s2'])
+    })
+
+    it('an object the cloud still lists is never deleted, even when no stack shows it any more', () => {
+      // s1 is listed by nova but no stack's resources name it (nested deeper, another project's stack…).
+      const hidden = withCloud(basicCloud(), (c) => ({stacks: c.stacks.map((s) => ({...s, resources: {...s.resources, servers: ['s2']}}))}))
+      const {plan: p, baseline} = sync(hidden, base.state, base.baseline, {plan: {confirmedGone: new Set(['s1'])}})
+      expect(summary(p)).to.deep.equal(['delete device device:s1 BLOCKED:exists'])
+      expect(p.pendingConfirmations).to.deep.equal([])
+      expect(p.inconsistencies).to.deep.equal([])
+      expect(baseline.entries['device:s1'].misses).to.equal(0)
+    })
+
+    it('a token not proven to see every project deletes nothing, in sync or in listen', () => {
+      const {plan: p} = sync(noS1, base.state, base.baseline, {plan: {confirmedGone: new Set(['s1']), seesAllProjects: false}})
+      expect(summary(p)).to.deep.equal(['delete device device:s1 BLOCKED:visibility'])
+      const gone = withCloud(basicCloud(), () => ({networks: [], servers: [], volumes: []}))
+      const q = sync(gone, base.state, base.baseline, {plan: {confirmedGone: new Set(['s2']), scope: {id: 's2', kind: 'server'}, seesAllProjects: false}})
+      expect(summary(q.plan)).to.deep.equal(['delete device device:s2 BLOCKED:visibility'])
+    })
+
+    it('one-entity reconciles never count a miss (only a complete full sync does)', () => {
+      const gone = withCloud(basicCloud(), () => ({networks: [], servers: [], volumes: []}))
+      let outcome = {baseline: base.baseline, state: base.state}
+      for (let i = 0; i < 3; i++) {
+        outcome = sync(gone, outcome.state, outcome.baseline, {plan: {direct: new Map([['s2', 'unknown' as const]]), scope: {id: 's2', kind: 'server'}}})
+        expect(outcome.baseline.entries['device:s2'].misses).to.equal(0)
+      }
+      const q = sync(gone, outcome.state, outcome.baseline, {plan: {direct: new Map([['s2', 'unknown' as const]]), scope: {id: 's2', kind: 'server'}}})
+      expect(summary(q.plan)).to.deep.equal(['delete device device:s2 BLOCKED:unconfirmed'])
+    })
+
+    it("a stack's devices wait for its GET before any of theirs is asked; a rack that stays has them asked", () => {
+      const gone = cloud({flavors: basicCloud().flavors})
+      const {plan: p} = sync(gone, base.state, base.baseline)
+      expect(p.pendingConfirmations).to.deep.equal([{cloudId: 'st1', cloudKind: 'stack', key: 'rack:st1'}])
+      const stays = sync(gone, base.state, base.baseline, {plan: {direct: new Map([['st1', 'exists' as const]])}})
+      expect(stays.plan.pendingConfirmations.map((c) => c.cloudId).sort()).to.deep.equal(['n1', 's1', 's2', 'v1'])
+    })
+
+    it("a team's stand-alone rack goes in the same sync as its last device (no second sync)", () => {
+      const lone = cloud({flavors: basicCloud().flavors, servers: [server('s9')]})
+      const opts = {desire: {standaloneServers: 'team_rack' as const}}
+      const first = sync(lone, concertim(), undefined, opts)
+      const settledLone = sync(lone, first.state, first.baseline, opts)
+      expect(summary(settledLone.plan)).to.deep.equal([])
+      const empty = cloud({flavors: basicCloud().flavors})
+      const asks = sync(empty, settledLone.state, settledLone.baseline, opts)
+      expect(summary(asks.plan)).to.deep.equal(['delete device device:s9 BLOCKED:unconfirmed', 'delete rack rack:project:proj-1 BLOCKED:unconfirmed'])
+      const {plan: p} = sync(empty, settledLone.state, settledLone.baseline, {...opts, plan: {confirmedGone: new Set(['s9'])}})
+      expect(summary(p)).to.deep.equal(['delete device device:s9', 'delete rack rack:project:proj-1'])
     })
 
     it('a scoped reconcile (listen) deletes nothing outside its scope', () => {
