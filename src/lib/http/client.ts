@@ -25,6 +25,7 @@ import {ConfigError} from '../errors.js'
 import {type Logger, silentLogger} from '../output/logger.js'
 import {redact} from '../output/redact.js'
 import {CallLedger, isWriteMethod} from './calls.js'
+import {decodeBody, parseLenientJson} from './json-body.js'
 import {Deadline} from './deadline.js'
 import {HttpError, redactUrl, serverMessageOf} from './errors.js'
 import {sendWrite, type WriteAnswer, writeDispatcher, WriteFailure, type WriteRequest} from './write-path.js'
@@ -277,6 +278,7 @@ export class HttpClient {
       cfg.responseType = 'text'
       cfg.transformResponse = [(d: unknown) => d]
     }
+    const asText = opts.responseType === 'text'
     // The total deadline, retries included: it aborts the attempt in flight and the wait for the next.
     const deadline = new Deadline(this.settings.deadlineMs)
     cfg.signal = deadline
@@ -288,7 +290,29 @@ export class HttpClient {
     } finally {
       deadline.dispose()
     }
-    return {data: res.data, headers: flattenHeaders(res.headers), status: res.status, url: target}
+    const headers = flattenHeaders(res.headers)
+    // axios hands back the text of a body it could not parse: decode it (Gnocchi's NaN) or fail loudly.
+    const data = !asText && typeof res.data === 'string' ? (this.decoded(res.data, headers['content-type'], method, target, res.status) as T) : res.data
+    return {data, headers, status: res.status, url: target}
+  }
+
+  /** A JSON body that axios could not parse: read leniently, else a typed error (never taken for empty). */
+  private decoded(text: string, contentType: string | undefined, method: string, target: string, status: number): unknown {
+    try {
+      return decodeBody(text, contentType)
+    } catch (error) {
+      throw new HttpError({
+        cause: error,
+        code: 'E_HTTP_BAD_BODY',
+        hint: 'the service answered with a body that is not JSON although it says so; check its logs or the proxy in front of it',
+        kind: 'status',
+        method,
+        problem: `answered ${status} with ${(error as Error).message}`,
+        status,
+        system: this.system,
+        url: target,
+      })
+    }
   }
 
   /**
@@ -319,8 +343,10 @@ export class HttpClient {
         let failure: AxiosError
         try {
           const answer = await this.limitFor(target)(async () => this.attemptWrite(request, meta, body))
-          const response = {config, data: answerData(answer, opts.responseType), headers: answer.headers, request: null, status: answer.status, statusText: ''} as AxiosResponse<T>
-          if (accepted(answer.status)) return {data: response.data, headers: answer.headers, status: answer.status, url: target}
+          const ok = accepted(answer.status)
+          const data = opts.responseType === 'text' ? answer.text : ok ? this.decoded(answer.text, answer.headers['content-type'], method, target, answer.status) : parseJson(answer.text)
+          const response = {config, data, headers: answer.headers, request: null, status: answer.status, statusText: ''} as AxiosResponse<T>
+          if (ok) return {data: response.data as T, headers: answer.headers, status: answer.status, url: target}
           failure = new AxiosError(`Request failed with status code ${answer.status}`, answer.status >= 500 ? AxiosError.ERR_BAD_RESPONSE : AxiosError.ERR_BAD_REQUEST, config, null, response)
         } catch (error) {
           if (!(error instanceof WriteFailure)) throw error
@@ -443,15 +469,11 @@ export class HttpClient {
   }
 }
 
-/** A write's answer as axios would give it: JSON parsed when it is JSON, else the text. */
-function answerData(answer: WriteAnswer, type: RequestOptions['responseType']): unknown {
-  return type === 'text' ? answer.text : parseJson(answer.text)
-}
-
+/** An error answer's body: JSON when it parses, else its text (the message is read from either). */
 function parseJson(text: string): unknown {
   if (text === '') return text
   try {
-    return JSON.parse(text) as unknown
+    return parseLenientJson(text)
   } catch {
     return text
   }
