@@ -36,6 +36,7 @@ It declares its own durable quorum queue (listen.queue) bound to the exchanges n
     assertOwnQueue(queue)
     const target = amqpTarget(config.rmq)
     const {engine, store} = createReconcileEngine(config, this.httpContext(), this.logger, {recordInBackground: true})
+    store.onWarning = (message) => this.logger.warn(message)
     const service = new ListenService({
       concurrency: l.concurrency,
       connectionName: `concertim-os listen ${hostname()}:${process.pid}`,

@@ -46,6 +46,7 @@ A lock in lock_dir stops overlapping runs (exit 75). Exit codes: 0 done, 1 failu
     if (!dryRun) lock = await acquireRunLock(config.lock_dir, 'sync')
     const spinner = this.spinner()
     const {engine, store} = createReconcileEngine(config, this.httpContext({dryRun}), this.logger)
+    store.onWarning = (message) => this.logger.warn(message)
     let report: ReconcileReport
     try {
       report = await engine.sync({

@@ -89,6 +89,7 @@ One pass by default (for cron or a systemd timer); --every keeps it resident on 
       mrd: concertim.mrd,
       view: async () => {
         const store = openViewStore(config.store)
+        store.onWarning = (message) => this.logger.warn(message)
         try {
           return (await store.load()).entries
         } finally {
