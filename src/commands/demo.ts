@@ -83,6 +83,7 @@ Starts the simulator of OpenStack, Concertim, its metric daemon and Kill Bill on
     this.ledger.reset()
     const started = performance.now()
     const {engine, store} = createReconcileEngine(config, this.httpContext({dryRun}, config), this.logger)
+    store.onWarning = (message) => this.logger.warn(message)
     try {
       const report = await engine.sync({dryRun})
       return dryRun ? dryRunResult(report, this.ledger.bySystem()) : syncResult(report, this.ledger.bySystem(), Math.round(performance.now() - started))
@@ -98,6 +99,7 @@ Starts the simulator of OpenStack, Concertim, its metric daemon and Kill Bill on
   private async view(config: Config): Promise<ViewMapping> {
     const {api} = createConcertim(config.concertim, this.httpContext({dryRun: true}, config))
     const store = openViewStore(config.store)
+    store.onWarning = (message) => this.logger.warn(message)
     try {
       const [snapshot, teams, users] = await Promise.all([store.load(), api.teams(), api.users()])
       const view = mappingFromEntries(snapshot.entries, peopleFromConcertim(teams, users))

@@ -36,6 +36,7 @@ It declares its own durable quorum queue (listen.queue) bound to the exchanges n
     assertOwnQueue(queue)
     const target = amqpTarget(config.rmq)
     const {engine, store} = createReconcileEngine(config, this.httpContext(), this.logger, {listen: true, recordInBackground: true})
+    store.onWarning = (message) => this.logger.warn(message)
     if (!(await engine.seesAllProjects().catch(() => false))) {
       this.logger.error('the OpenStack token is not proven to see every project (no admin role, or its roles could not be read): listen deletes nothing until it is (other projects\' objects answer 404 to such a token); `concertim-os doctor` says more')
     }

@@ -3,7 +3,7 @@ import ora, {type Ora} from 'ora'
 
 import {BaseCommand} from '../lib/base-command.js'
 import {ExitCode} from '../lib/exit-codes.js'
-import {acquireRunLock, type RunLock} from '../lib/lock.js'
+import {type RunLock, takeRunLock} from '../lib/lock.js'
 import {dryRunResult, type DryRunResult, formatPlan, formatSyncResult, syncResult, type SyncResult} from '../lib/output/sync-report.js'
 import {createReconcileEngine, type ProgressEvent, type ReconcileReport, SYNC_PARTS, type SyncPart} from '../lib/reconcile/engine.js'
 
@@ -43,9 +43,10 @@ A lock in lock_dir stops overlapping runs (exit 75). Exit codes: 0 done, 1 failu
     const dryRun = this.flags['dry-run']
     const started = performance.now()
     let lock: RunLock | undefined
-    if (!dryRun) lock = await acquireRunLock(config.lock_dir, 'sync')
+    if (!dryRun) lock = await takeRunLock(config, 'sync')
     const spinner = this.spinner()
     const {engine, store} = createReconcileEngine(config, this.httpContext({dryRun}), this.logger)
+    store.onWarning = (message) => this.logger.warn(message)
     let report: ReconcileReport
     try {
       report = await engine.sync({

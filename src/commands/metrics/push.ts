@@ -5,7 +5,7 @@ import {createConcertim} from '../../lib/concertim/index.js'
 import type {MetricsSection} from '../../lib/config/index.js'
 import {ExitCode} from '../../lib/exit-codes.js'
 import type {SystemCalls} from '../../lib/http/index.js'
-import {acquireRunLock, type RunLock} from '../../lib/lock.js'
+import {type RunLock, takeRunLock} from '../../lib/lock.js'
 import {METRIC_NAMES, METRIC_UNITS, NO_DATA_REASONS, parseDuration, type PassClients, type PassReport, runMetricsPass, runOnSchedule} from '../../lib/metrics/index.js'
 import {createOpenStack} from '../../lib/openstack/index.js'
 import {renderTable} from '../../lib/output/table.js'
@@ -61,7 +61,7 @@ One pass by default (for cron or a systemd timer); --every keeps it resident on 
     const clients = this.clients(settings, dryRun)
 
     let lock: RunLock | undefined
-    if (!dryRun) lock = await acquireRunLock(config.lock_dir, 'metrics')
+    if (!dryRun) lock = await takeRunLock(config, 'metrics')
     try {
       if (periodMs === undefined) {
         const result = await this.pass(clients, settings, dryRun)
@@ -89,6 +89,7 @@ One pass by default (for cron or a systemd timer); --every keeps it resident on 
       mrd: concertim.mrd,
       view: async () => {
         const store = openViewStore(config.store)
+        store.onWarning = (message) => this.logger.warn(message)
         try {
           return (await store.load()).entries
         } finally {

@@ -5,7 +5,7 @@ import {BaseCommand} from '../../lib/base-command.js'
 import {createConcertim} from '../../lib/concertim/index.js'
 import {renderTable} from '../../lib/output/table.js'
 import {createReconcileEngine} from '../../lib/reconcile/engine.js'
-import {openViewStore} from '../../lib/store/index.js'
+import {KEYSTONE_NOTE_PREFIX, openViewStore} from '../../lib/store/index.js'
 import {filterMapping, mappingFromEntries, mappingTables, type ViewMapping, VIEW_TYPES, type ViewType} from '../../lib/view/mapping.js'
 import {peopleFromConcertim} from '../../lib/view/people.js'
 
@@ -53,8 +53,9 @@ Teams (OpenStack project, Kill Bill account), users (OpenStack user), templates 
       }
     } else {
       const store = openViewStore(config.store)
+      store.onWarning = (message) => warnings.push(message)
       try {
-        const snapshot = await store.load()
+        const [snapshot, keystoneNotes] = await Promise.all([store.load(), store.notes(KEYSTONE_NOTE_PREFIX)])
         if (snapshot.entries.size === 0) warnings.push(`the view at ${store.location} is empty: run 'concertim-os sync' first, or use --refresh`)
         let people = {teams: [], users: []} as Parameters<typeof mappingFromEntries>[1]
         try {
@@ -63,7 +64,7 @@ Teams (OpenStack project, Kill Bill account), users (OpenStack user), templates 
           warnings.push(`teams and users not shown: ${(error as Error).message}`)
         }
         const last = snapshot.values.lastCompleteSync
-        result = {...mappingFromEntries(snapshot.entries, people), lastCompleteSync: typeof last === 'string' ? last : null, source: 'store', warnings}
+        result = {...mappingFromEntries(snapshot.entries, people, keystoneNotes), lastCompleteSync: typeof last === 'string' ? last : null, source: 'store', warnings}
       } finally {
         await store.close()
       }

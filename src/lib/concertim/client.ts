@@ -11,7 +11,7 @@
  *   messages; a 404 "record not found" makes single-object reads return null and deletes return false.
  */
 import {HttpClient, type HttpContext, HttpError, type HttpResponse, type RequestOptions} from '../http/index.js'
-import {registerSecret} from '../output/redact.js'
+import {registerSecret, registerSessionSecret} from '../output/redact.js'
 import {ConcertimAuthError, ConcertimValidationError, fieldMessagesOf, isRecordNotFound} from './errors.js'
 import {deviceBody, nodeBody, rackBody, teamBody, toDevice, toRack, toTeam, toTemplate, toUser} from './records.js'
 import type {
@@ -114,7 +114,7 @@ export class ConcertimClient {
         hint: 'check that concertim.concertim_url is the Concertim base URL (e.g. https://concertim.example:7443)',
       })
     }
-    registerSecret(jwt)
+    registerSessionSecret(jwt, {expiresAt: jwtExpiry(jwt), replaces: this.token})
     this.token = jwt
     return jwt
   }
@@ -314,4 +314,15 @@ export function deviceIdsOf(map: DataSourceMap): Set<string> {
 
 function enc(id: string): string {
   return encodeURIComponent(id)
+}
+
+/** When a JWT expires (its `exp` claim, ms), or undefined when it carries none that can be read. */
+export function jwtExpiry(jwt: string): number | undefined {
+  try {
+    const claims = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as unknown
+    const exp = typeof claims === 'object' && claims !== null ? (claims as {exp?: unknown}).exp : undefined
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined
+  } catch {
+    return undefined
+  }
 }

@@ -143,9 +143,13 @@ export interface ListenSection {
 
 export interface StoreSection {
   key_prefix: string
+  /** Seconds a Keystone deletion `listen` noted is kept (`view dump` shows it). */
+  keystone_note_ttl?: number
   path: string
   type: 'file' | 'redis'
   url?: string
+  /** Seconds a `listen` watermark (the newest event applied to an entity) is kept after its last event. */
+  watermark_ttl?: number
 }
 
 /** `sync` and the reconcile engine `listen` shares with it. */
@@ -359,9 +363,11 @@ export const configSchema: SchemaObject = {
       default: {},
       properties: {
         key_prefix: {default: 'concertim-os:', examples: ['concertim-os:'], type: 'string'},
+        keystone_note_ttl: int(2_592_000, 60, [2_592_000]),
         path: {default: `${DEFAULT_STATE_DIR}/view.json`, examples: [`${DEFAULT_STATE_DIR}/view.json`], minLength: 1, type: 'string'},
         type: {default: 'file', enum: ['file', 'redis'], examples: ['file'], type: 'string'},
         url: optStr(['redis://127.0.0.1:6379/0'], {pattern: '^rediss?://'}),
+        watermark_ttl: int(21_600, 60, [21_600]),
       },
       required: [],
       type: 'object',

@@ -3,9 +3,10 @@
  *
  * - keep-alive agents, TLS verification on unless `insecure`, an extra CA from `ca_file`;
  * - a per-attempt timeout and a total deadline covering every retry;
- * - retries with exponential backoff honouring `Retry-After`: idempotent methods on 429/502/503/504,
- *   timeouts and network errors; a POST/PATCH only when the caller says the server makes it safe
- *   (`idempotent: true`), or when the request provably never reached the server (connection
+ * - retries with exponential backoff honouring `Retry-After`: GET/HEAD/PUT/PATCH/DELETE on
+ *   429/502/503/504, timeouts and network errors (every PATCH this tool sends sets fields to values,
+ *   so sending it again changes nothing more); a POST only when the caller says the server makes it
+ *   safe (`idempotent: true`), or when the request provably never reached the server (connection
  *   refused, 429);
  * - a bounded number of requests in flight per host (shared by every client of that host);
  * - call accounting into a `CallLedger`;
@@ -107,6 +108,11 @@ interface Meta {
 }
 
 const RETRY_STATUSES = new Set([429, 502, 503, 504])
+/**
+ * Methods sent again after a failure that may have reached the server. PATCH is among them: every
+ * PATCH this tool sends (the Concertim app's updates) sets fields to values, so a repeat is a no-op.
+ */
+const REPEATABLE_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'PUT'])
 /** Errors that prove the request never reached the server, so any method may be repeated. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
 
@@ -430,7 +436,7 @@ export class HttpClient {
     const cfg = err.config as (AxiosRequestConfig & {meta?: Meta}) | undefined
     const method = (cfg?.method ?? 'get').toUpperCase()
     const status = err.response?.status
-    const safe = cfg?.meta?.retryUnsafe === true || ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PUT'].includes(method)
+    const safe = cfg?.meta?.retryUnsafe === true || REPEATABLE_METHODS.has(method)
     if (status !== undefined) {
       if (!RETRY_STATUSES.has(status)) return false
       // 429 means "not processed": safe for any method. A Retry-After beyond our limit is not waited for.

@@ -3,7 +3,7 @@
  * the entity was deleted. An older event never overwrites a newer state. Kept in memory (bounded);
  * with the `redis` store also shared, so that several `listen` processes on one queue agree.
  */
-import type {ViewStore} from '../store/index.js'
+import {type ViewStore, WATERMARK_PREFIX as PREFIX} from '../store/index.js'
 import type {Watermark} from './policy.js'
 
 export interface Watermarks {
@@ -43,9 +43,7 @@ export class MemoryWatermarks implements Watermarks {
   }
 }
 
-const PREFIX = 'listen-watermark:'
-
-/** Memory in front of the view store (entries `listen-watermark:<kind>:<id>`). */
+/** Memory in front of the view store (notes `listen-watermark:<kind>:<id>`, which expire: see `store/notes.ts`). */
 export class SharedWatermarks implements Watermarks {
   constructor(
     private readonly store: ViewStore,

@@ -10,7 +10,7 @@
  */
 import {HttpClient, type HttpContext, HttpError, type HttpResponse, type RequestOptions} from '../http/index.js'
 import {silentLogger} from '../output/logger.js'
-import {registerSecret} from '../output/redact.js'
+import {registerSecret, registerSessionSecret} from '../output/redact.js'
 import {endpointUrl, normaliseOverrides, selectEndpoint, type ServiceType, SYSTEM_OF} from './catalog.js'
 import type {DomainRef, KeystoneAuth, KeystoneProjectRef, KeystoneUserRef} from './config-section.js'
 import {AuthenticationError} from './errors.js'
@@ -97,6 +97,8 @@ export class KeystoneSession {
   private readonly clock: () => number
   private current?: KeystoneToken
   private inflight?: Promise<KeystoneToken>
+  /** The last token Keystone issued to this session (masked in output until replaced or expired). */
+  private issued?: string
   private readonly overrides: Partial<Record<ServiceType, string>>
 
   constructor(
@@ -246,14 +248,17 @@ export class KeystoneSession {
         hint: 'openstack.auth_url must point at Keystone v3 itself, not at a proxy page or another service',
       })
     }
-    registerSecret(id)
     if (token.project === undefined) {
       throw new AuthenticationError(`keystone issued a token for ${who} that is not scoped to a project`, {
         hint: 'give the project with project_id, or project_name and project_domain_name',
       })
     }
     this.authCount++
-    return this.keep(id, token)
+    const kept = this.keep(id, token)
+    // Masked while it lives (its lifetime as measured on our clock) or until the next one replaces it.
+    registerSessionSecret(id, {expiresAt: Date.now() + (kept.expiresAt - this.clock()), replaces: this.issued})
+    this.issued = id
+    return kept
   }
 
   private client(system: string): HttpClient {

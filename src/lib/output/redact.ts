@@ -5,7 +5,10 @@
  *     has its value replaced;
  *  2. by value: every secret the configuration loaded is registered here, and any string that
  *     contains one has it replaced — so a password echoed back inside a server's error body, or a
- *     token inside a URL, is masked too.
+ *     token inside a URL, is masked too. Session secrets (a Keystone token, a Concertim JWT) are
+ *     registered while they are live: until they expire or their holder replaces them, and at most
+ *     `MAX_SESSION_SECRETS` of them (the oldest go first), so that a long-running `listen` or
+ *     `serve` neither keeps every token it was ever issued nor matches text against all of them.
  */
 
 export const MASK = '***'
@@ -29,38 +32,111 @@ const SHAPES: [RegExp, string][] = [
 ]
 
 const MIN_SECRET_LENGTH = 3
+/** Session secrets kept at most; past that the oldest registered is dropped. */
+export const MAX_SESSION_SECRETS = 64
+
+/** When a session secret stops being live, and the one its holder had before (dropped now). */
+export interface SessionSecretOptions {
+  /** When it expires (ms since the epoch, a Date, or an ISO time); never, when absent or invalid. */
+  expiresAt?: Date | number | string
+  /** The secret it replaces (the holder's previous token): no longer masked. */
+  replaces?: string
+}
 
 class SecretRegistry {
+  /** The configuration's secrets: for as long as the process runs. */
+  private readonly lasting = new Set<string>()
+  /** When the next session secret expires (ms): the pattern is built again then. */
+  private nextExpiry = Number.POSITIVE_INFINITY
   private pattern: RegExp | undefined
-  private readonly values = new Set<string>()
+  /** Session secrets, oldest first, and when each expires (ms; +Infinity: when replaced). */
+  private readonly sessions = new Map<string, number>()
+  /** The pattern no longer matches the secrets: built again at the next `mask` (not per registration). */
+  private stale = false
 
   add(value: unknown): void {
-    if (typeof value !== 'string') return
-    const v = value.trim()
-    if (v.length < MIN_SECRET_LENGTH || this.values.has(v)) return
-    this.values.add(v)
-    // Longest first so that a secret containing another is masked whole.
-    const sorted = [...this.values].sort((a, b) => b.length - a.length)
-    this.pattern = new RegExp(sorted.map((s) => s.replaceAll(/[.*+?^${}()|[\]\\]/g, String.raw`\$&`)).join('|'), 'g')
+    const v = secretOf(value)
+    if (v === undefined || this.lasting.has(v)) return
+    this.lasting.add(v)
+    this.sessions.delete(v)
+    this.stale = true
+  }
+
+  addSession(value: unknown, opts: SessionSecretOptions): void {
+    const replaced = secretOf(opts.replaces)
+    if (replaced !== undefined && replaced !== secretOf(value) && this.sessions.delete(replaced)) this.stale = true
+    const v = secretOf(value)
+    if (v === undefined || this.lasting.has(v)) return
+    const expiresAt = opts.expiresAt instanceof Date ? opts.expiresAt.getTime() : typeof opts.expiresAt === 'string' ? Date.parse(opts.expiresAt) : (opts.expiresAt ?? Number.NaN)
+    this.sessions.delete(v)
+    this.sessions.set(v, Number.isNaN(expiresAt) ? Number.POSITIVE_INFINITY : expiresAt)
+    for (const oldest of this.sessions.keys()) {
+      if (this.sessions.size <= MAX_SESSION_SECRETS) break
+      this.sessions.delete(oldest)
+    }
+    this.stale = true
   }
 
   clear(): void {
-    this.values.clear()
+    this.lasting.clear()
+    this.sessions.clear()
     this.pattern = undefined
+    this.nextExpiry = Number.POSITIVE_INFINITY
+    this.stale = false
   }
 
   mask(text: string): string {
+    if (this.stale || Date.now() >= this.nextExpiry) this.rebuild()
     if (this.pattern === undefined) return text
     this.pattern.lastIndex = 0
     return text.replace(this.pattern, MASK)
   }
+
+  /** Secrets masked now (tests). */
+  size(): number {
+    if (this.stale || Date.now() >= this.nextExpiry) this.rebuild()
+    return this.lasting.size + this.sessions.size
+  }
+
+  /** Drop the expired session secrets and build the pattern of the others. */
+  private rebuild(): void {
+    const now = Date.now()
+    this.nextExpiry = Number.POSITIVE_INFINITY
+    for (const [v, expiresAt] of this.sessions) {
+      if (expiresAt <= now) this.sessions.delete(v)
+      else this.nextExpiry = Math.min(this.nextExpiry, expiresAt)
+    }
+    // Longest first so that a secret containing another is masked whole.
+    const sorted = [...this.lasting, ...this.sessions.keys()].sort((a, b) => b.length - a.length)
+    this.pattern = sorted.length === 0 ? undefined : new RegExp(sorted.map((s) => s.replaceAll(/[.*+?^${}()|[\]\\]/g, String.raw`\$&`)).join('|'), 'g')
+    this.stale = false
+  }
+}
+
+function secretOf(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined
+  const v = value.trim()
+  return v.length < MIN_SECRET_LENGTH ? undefined : v
 }
 
 const registry = new SecretRegistry()
 
-/** Remember a secret value (a password, token, key) so that it is masked wherever it appears. */
+/** Remember a secret value (a password, key) so that it is masked wherever it appears, for as long as the process runs. */
 export function registerSecret(value: unknown): void {
   registry.add(value)
+}
+
+/**
+ * Remember a session secret (a token) while it is live: until `expiresAt`, or until its holder
+ * registers the one that `replaces` it; at most `MAX_SESSION_SECRETS` are kept, the oldest dropped first.
+ */
+export function registerSessionSecret(value: unknown, opts: SessionSecretOptions = {}): void {
+  registry.addSession(value, opts)
+}
+
+/** How many secrets are masked now (tests, diagnostics). */
+export function secretCount(): number {
+  return registry.size()
 }
 
 /** Forget every registered secret (tests). */

@@ -1,17 +1,30 @@
 import {mkdir, open, rename, rm, stat} from 'node:fs/promises'
 import {dirname} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
 import lockfile from 'proper-lockfile'
 
 import {AppError} from '../errors.js'
-import type {ViewChanges, ViewEntry, ViewSnapshot, ViewStore} from './types.js'
+import {DEFAULT_NOTE_LIFETIMES, isNoteKey, noteLifetime, type NoteLifetimes} from './notes.js'
+import {isViewEntry, reportWarning, type ViewChanges, type ViewEntry, type ViewSnapshot, type ViewStore} from './types.js'
 
 /** A write waits this many times the CPU time the previous one took to build (see the class). */
 const PACING = 10
 /** …but never longer than this. */
 const MAX_PAUSE_MS = 200
+/** Tries to take the file's lock while another process holds it (about 20 s in all). */
+const LOCK_TRIES = 100
+/** Errors that no retry cures: the place is read-only or not ours. */
+const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS'])
+
+/** A note (see `notes.ts`) and when it is dropped (ms since the epoch). */
+interface StoredNote {
+  entry: ViewEntry
+  expiresAt: number
+}
 
 interface FileDocument {
   entries: Record<string, ViewEntry>
+  notes: Record<string, StoredNote>
   values: Record<string, unknown>
   version: 1
 }
@@ -36,9 +49,14 @@ interface Pending {
  * however fast the changes come; they wait, grouped, meanwhile. `apply` still resolves only once its
  * changes are on disk, but `get` and `load` already see them (a process reads its own writes), and
  * `close` waits until every change is on disk.
+ *
+ * Notes (`notes.ts`) are kept in the same file, apart from the entries, each with the time it is
+ * dropped: a write leaves the expired ones out. What is read is checked: an entry that is not a JSON
+ * object is left out with a warning (the systems are the truth: the next sync writes it again).
  */
 export class FileViewStore implements ViewStore {
   readonly kind = 'file'
+  onWarning?: (message: string) => void
   /** How many times the file was parsed (a figure for tests and benchmarks). */
   parses = 0
   private cache?: {doc: FileDocument; stamp: string}
@@ -55,7 +73,10 @@ export class FileViewStore implements ViewStore {
   private reading?: Promise<FileDocument>
   private writing = false
 
-  constructor(readonly location: string) {}
+  constructor(
+    readonly location: string,
+    private readonly lifetimes: NoteLifetimes = DEFAULT_NOTE_LIFETIMES,
+  ) {}
 
   async apply(changes: ViewChanges): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -72,8 +93,12 @@ export class FileViewStore implements ViewStore {
 
   async get(keys: string[]): Promise<Map<string, ViewEntry>> {
     const doc = await this.current()
+    const now = Date.now()
     const out = new Map<string, ViewEntry>()
-    for (const k of keys) if (doc.entries[k] !== undefined) out.set(k, doc.entries[k])
+    for (const k of keys) {
+      if (Object.hasOwn(doc.entries, k)) out.set(k, doc.entries[k])
+      else if (Object.hasOwn(doc.notes, k) && doc.notes[k].expiresAt > now) out.set(k, doc.notes[k].entry)
+    }
     for (const {changes} of this.unwritten()) {
       for (const k of changes.remove ?? []) out.delete(k)
       for (const k of keys) if (changes.put !== undefined && Object.hasOwn(changes.put, k)) out.set(k, changes.put[k])
@@ -82,8 +107,13 @@ export class FileViewStore implements ViewStore {
   }
 
   async load(): Promise<ViewSnapshot> {
-    const doc = withChanges(await this.current(), this.unwritten())
+    const doc = withChanges(await this.current(), this.unwritten(), this.lifetimes)
     return {entries: new Map(Object.entries(doc.entries)), values: doc.values}
+  }
+
+  async notes(prefix: string): Promise<Map<string, ViewEntry>> {
+    const doc = withChanges(await this.current(), this.unwritten(), this.lifetimes)
+    return new Map(Object.entries(doc.notes).flatMap(([k, n]) => (k.startsWith(prefix) ? [[k, n.entry] as const] : [])))
   }
 
   /** Changes applied but not yet on disk, oldest first. */
@@ -105,7 +135,7 @@ export class FileViewStore implements ViewStore {
           const current = await this.read()
           const started = performance.now()
           // Copy on write: the cached document stays as it is on disk until the rename succeeded.
-          const doc = withChanges(current, batch)
+          const doc = withChanges(current, batch, this.lifetimes)
           const text = JSON.stringify(doc)
           pause = Math.min(MAX_PAUSE_MS, PACING * (performance.now() - started))
           await this.write(doc, text)
@@ -172,16 +202,55 @@ export class FileViewStore implements ViewStore {
     }
     let doc: FileDocument
     try {
-      const parsed = JSON.parse(text) as Partial<FileDocument>
-      doc = {entries: parsed.entries ?? {}, values: parsed.values ?? {}, version: 1}
+      doc = this.documentOf(JSON.parse(text) as unknown)
     } catch {
       // A corrupt cache is not fatal: the systems are the truth. Start again from nothing.
+      this.warn(`the view store ${this.location} is not valid JSON: it is read as empty (the next sync rebuilds it)`)
       doc = emptyDocument()
     }
     this.parses++
     // A write of this store that finished meanwhile left a newer cache: keep it.
     if (generation === this.generation) this.cache = {doc, stamp}
     return doc
+  }
+
+  /**
+   * The document in what was parsed, leaving out (with a warning) what has the wrong shape. Entries
+   * written before notes were kept apart (`listen-watermark:…`, `keystone:…`) become notes.
+   */
+  private documentOf(parsed: unknown): FileDocument {
+    const doc = emptyDocument()
+    if (!isViewEntry(parsed)) {
+      this.warn(`the view store ${this.location} is not a JSON object: it is read as empty (the next sync rebuilds it)`)
+      return doc
+    }
+    const now = Date.now()
+    const malformed: string[] = []
+    const section = (name: string): Record<string, unknown> => {
+      const value = parsed[name]
+      if (value === undefined || isViewEntry(value)) return value ?? {}
+      malformed.push(`"${name}" (not an object)`)
+      return {}
+    }
+    for (const [key, entry] of Object.entries(section('entries'))) {
+      if (!isViewEntry(entry)) malformed.push(key)
+      else if (isNoteKey(key)) doc.notes[key] = {entry, expiresAt: now + (noteLifetime(key, this.lifetimes) as number)}
+      else doc.entries[key] = entry
+    }
+    for (const [key, note] of Object.entries(section('notes'))) {
+      if (!isViewEntry(note) || !isViewEntry(note.entry) || typeof note.expiresAt !== 'number') malformed.push(key)
+      else if (note.expiresAt > now) doc.notes[key] = {entry: note.entry, expiresAt: note.expiresAt}
+    }
+    doc.values = section('values')
+    if (malformed.length > 0) {
+      const shown = malformed.sort().slice(0, 5).join(', ') + (malformed.length > 5 ? ` and ${malformed.length - 5} more` : '')
+      this.warn(`the view store ${this.location}: ${malformed.length} malformed entr${malformed.length === 1 ? 'y' : 'ies'} left out (${shown}): each must be a JSON object; the next sync writes them again`)
+    }
+    return doc
+  }
+
+  private warn(message: string): void {
+    reportWarning(this, message)
   }
 
   private unreadable(error: unknown): AppError {
@@ -194,20 +263,55 @@ export class FileViewStore implements ViewStore {
     } catch (error) {
       throw new AppError(`cannot create the directory of the view store ${this.location}: ${(error as Error).message}`, {code: 'E_STORE', hint: 'create it, or set store.path to a writable place'})
     }
-    const release = await lockfile.lock(this.location, {
-      lockfilePath: `${this.location}.lock`,
-      onCompromised: () => {
-        /* the write below is atomic anyway; a compromised lock only weakens exclusion */
-      },
-      realpath: false,
-      retries: {factor: 1.5, maxTimeout: 200, minTimeout: 10, retries: 100},
-      stale: 10_000,
-    })
+    const release = await this.lock()
     try {
       return await fn()
     } finally {
       await release()
     }
+  }
+
+  /**
+   * The file's lock, waited for while another process holds it — and only then: a read-only or
+   * forbidden place fails at once (proper-lockfile's own retries would repeat any error for ~20 s).
+   */
+  private async lock(): Promise<() => Promise<void>> {
+    const lockfilePath = `${this.location}.lock`
+    let wait = 10
+    for (let tries = 1; ; tries++) {
+      try {
+        return await lockfile.lock(this.location, {
+          lockfilePath,
+          onCompromised: () => {
+            /* the write below is atomic anyway; a compromised lock only weakens exclusion */
+          },
+          realpath: false,
+          retries: 0,
+          stale: 10_000,
+        })
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code
+        if (code === 'ELOCKED' && tries < LOCK_TRIES) {
+          await sleep(wait)
+          wait = Math.min(200, wait * 1.5)
+          continue
+        }
+        if (code === 'ELOCKED') throw new AppError(`cannot write the view store ${this.location}: another process has held its lock ${lockfilePath} for ${LOCK_TRIES} tries`, {code: 'E_STORE', hint: 'a process writing the view may hang; a crashed one\'s lock is taken over after 10 s'})
+        throw this.unwritable(error, lockfilePath)
+      }
+    }
+  }
+
+  /** A write that failed: what, where, and what to do about it. */
+  private unwritable(error: unknown, path: string): AppError {
+    const code = (error as NodeJS.ErrnoException).code ?? ''
+    const dir = dirname(this.location)
+    const hint = NOT_WRITABLE.has(code)
+      ? `the directory ${dir} is read-only or not writable by this user: make it writable, or set store.path to a writable place`
+      : code === 'ENOSPC' || code === 'EDQUOT'
+        ? `the disk of ${dir} is full: free some space (the view is written whole each time)`
+        : 'check store.path and the disk it is on'
+    return new AppError(`cannot write the view store ${this.location} (${path}): ${(error as Error).message}`, {cause: error, code: 'E_STORE', hint})
   }
 
   private async write(doc: FileDocument, text: string): Promise<void> {
@@ -221,21 +325,22 @@ export class FileViewStore implements ViewStore {
 
   private async writeFile(doc: FileDocument, text: string): Promise<void> {
     const tmp = `${this.location}.${process.pid}.tmp`
-    const handle = await open(tmp, 'w', 0o600)
     let stamp: string
     try {
-      await handle.writeFile(text)
-      await handle.sync()
-      // A rename keeps the inode, size and mtime: this is the stamp the file will have in place.
-      stamp = stampOf(await handle.stat({bigint: true}))
-    } finally {
-      await handle.close()
-    }
-    try {
+      const handle = await open(tmp, 'w', 0o600)
+      try {
+        await handle.writeFile(text)
+        await handle.sync()
+        // A rename keeps the inode, size and mtime: this is the stamp the file will have in place.
+        stamp = stampOf(await handle.stat({bigint: true}))
+      } finally {
+        await handle.close()
+      }
       await rename(tmp, this.location)
     } catch (error) {
-      await rm(tmp, {force: true})
-      throw error
+      // A full disk must not also fill up with half-written copies of the view.
+      await rm(tmp, {force: true}).catch(() => undefined)
+      throw this.unwritable(error, tmp)
     }
     // At once, so that no reader sees the new file before the cache knows it.
     this.generation++
@@ -243,12 +348,24 @@ export class FileViewStore implements ViewStore {
   }
 }
 
-/** A copy of the document with batches of changes applied in order (the document is not changed). */
-function withChanges(current: FileDocument, batches: readonly Pending[]): FileDocument {
-  const doc: FileDocument = {entries: {...current.entries}, values: {...current.values}, version: 1}
+/**
+ * A copy of the document with batches of changes applied in order, expired notes left out (the
+ * document is not changed).
+ */
+function withChanges(current: FileDocument, batches: readonly Pending[], lifetimes: NoteLifetimes): FileDocument {
+  const now = Date.now()
+  const notes = Object.fromEntries(Object.entries(current.notes).filter(([, n]) => n.expiresAt > now))
+  const doc: FileDocument = {entries: {...current.entries}, notes, values: {...current.values}, version: 1}
   for (const {changes} of batches) {
-    for (const key of changes.remove ?? []) delete doc.entries[key]
-    Object.assign(doc.entries, changes.put ?? {})
+    for (const key of changes.remove ?? []) {
+      delete doc.entries[key]
+      delete doc.notes[key]
+    }
+    for (const [key, entry] of Object.entries(changes.put ?? {})) {
+      const lifetime = noteLifetime(key, lifetimes)
+      if (lifetime === undefined) doc.entries[key] = entry
+      else doc.notes[key] = {entry, expiresAt: now + lifetime}
+    }
     for (const [k, v] of Object.entries(changes.values ?? {})) {
       if (v === null) delete doc.values[k]
       else doc.values[k] = v
@@ -258,7 +375,7 @@ function withChanges(current: FileDocument, batches: readonly Pending[]): FileDo
 }
 
 function emptyDocument(): FileDocument {
-  return {entries: {}, values: {}, version: 1}
+  return {entries: {}, notes: {}, values: {}, version: 1}
 }
 
 /** What identifies one version of the file: inode (a rename makes a new one), size, mtime. */

@@ -3,7 +3,7 @@
  * OpenStack and Kill Bill ids and status. Built (pure) from what the view store holds — the entries
  * a sync records — or from a fresh observation (`--refresh`).
  */
-import type {ViewEntry} from '../store/index.js'
+import {KEYSTONE_NOTE_PREFIX, type ViewEntry} from '../store/index.js'
 
 export const VIEW_TYPES = ['team', 'user', 'template', 'rack', 'device'] as const
 export type ViewType = (typeof VIEW_TYPES)[number]
@@ -76,8 +76,11 @@ export interface PeopleSnapshot {
 const str = (v: unknown): null | string => (typeof v === 'string' && v !== '' ? v : null)
 const num = (v: unknown): null | number => (typeof v === 'number' ? v : null)
 
-/** The mapping from view entries (keys `template:…`, `rack:…`, `device:…`) and the people snapshot. */
-export function mappingFromEntries(entries: ReadonlyMap<string, ViewEntry>, people: PeopleSnapshot): ViewMapping {
+/**
+ * The mapping from view entries (keys `template:…`, `rack:…`, `device:…`), the people snapshot and
+ * the Keystone deletions `listen` noted (`store.notes(KEYSTONE_NOTE_PREFIX)`, keys `keystone:…`).
+ */
+export function mappingFromEntries(entries: ReadonlyMap<string, ViewEntry>, people: PeopleSnapshot, keystoneNotes: ReadonlyMap<string, ViewEntry> = new Map()): ViewMapping {
   const templates: TemplateRow[] = []
   const racks: RackRow[] = []
   const devices: DeviceRow[] = []
@@ -119,20 +122,20 @@ export function mappingFromEntries(entries: ReadonlyMap<string, ViewEntry>, peop
   return {
     devices: devices.sort((a, b) => (a.teamName ?? '').localeCompare(b.teamName ?? '') || (a.rackName ?? '').localeCompare(b.rackName ?? '') || byName(a, b)),
     racks: racks.sort((a, b) => (a.teamName ?? '').localeCompare(b.teamName ?? '') || byName(a, b)),
-    teams: people.teams.map((t) => ({...t, projectDeletedAt: deletedAt(entries, 'project', t.projectId)})).sort(byName),
+    teams: people.teams.map((t) => ({...t, projectDeletedAt: deletedAt(keystoneNotes, 'project', t.projectId)})).sort(byName),
     templates: templates.sort(byName),
-    users: people.users.map((u) => ({...u, cloudUserDeletedAt: deletedAt(entries, 'user', u.cloudUserId)})).sort((a, b) => a.login.localeCompare(b.login)),
+    users: people.users.map((u) => ({...u, cloudUserDeletedAt: deletedAt(keystoneNotes, 'user', u.cloudUserId)})).sort((a, b) => a.login.localeCompare(b.login)),
   }
 }
 
-/** The view store's entry of a Keystone deletion `listen` saw (see `keystoneDeletionKey`). */
+/** The key of the view store's note of a Keystone deletion `listen` saw (a note: it expires, see `store/notes.ts`). */
 export function keystoneDeletionKey(kind: 'project' | 'user', id: string): string {
-  return `keystone:${kind}:${id}`
+  return `${KEYSTONE_NOTE_PREFIX}${kind}:${id}`
 }
 
-function deletedAt(entries: ReadonlyMap<string, ViewEntry>, kind: 'project' | 'user', id: null | string): null | string {
+function deletedAt(notes: ReadonlyMap<string, ViewEntry>, kind: 'project' | 'user', id: null | string): null | string {
   if (id === null) return null
-  return str(entries.get(keystoneDeletionKey(kind, id))?.deletedAt)
+  return str(notes.get(keystoneDeletionKey(kind, id))?.deletedAt)
 }
 
 export interface ViewFilter {

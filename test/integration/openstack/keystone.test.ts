@@ -2,6 +2,7 @@ import {expect} from 'chai'
 
 import {CallLedger, HttpError} from '../../../src/lib/http/index.js'
 import {AuthenticationError, EndpointNotFoundError} from '../../../src/lib/openstack/errors.js'
+import {redactText} from '../../../src/lib/output/redact.js'
 import {KeystoneSession} from '../../../src/lib/openstack/keystone.js'
 import {defaultCatalog, FakeCloud, FAST_HTTP, PROJECT_ID} from './support/fake-cloud.js'
 import {fixture} from './support/fixtures.js'
@@ -87,6 +88,18 @@ describe('openstack/keystone: KeystoneSession', () => {
       expect(cloud.authCount).to.equal(2)
       const seen = cloud.requestsTo(/servers\/detail$/).map((r) => r.headers['x-auth-token'])
       expect(seen).to.deep.equal(['gAAAAAB-fake-token-1', 'gAAAAAB-fake-token-2'])
+    })
+
+    it('masks the token in use in output, and no longer the one it replaced', async () => {
+      const s = session(cloud)
+      const first = await s.token()
+      expect(redactText(`token ${first.id}`)).to.equal('token ***')
+      cloud.revokeTokens()
+      await s.request('compute', {url: 'servers/detail'})
+      const second = await s.token()
+      expect(second.id).to.not.equal(first.id)
+      expect(redactText(`token ${second.id}`)).to.equal('token ***')
+      expect(redactText(`token ${first.id}`)).to.equal(`token ${first.id}`)
     })
 
     it('repeats only once: a second 401 is an AuthenticationError naming the service', async () => {

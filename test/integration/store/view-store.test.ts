@@ -1,18 +1,57 @@
 import {expect} from 'chai'
+import {Redis} from 'ioredis'
+import {execFileSync} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {FileViewStore, RedisViewStore, type ViewStore} from '../../../src/lib/store/index.js'
+import {AppError} from '../../../src/lib/errors.js'
+import {FileViewStore, type NoteLifetimes, RedisViewStore, type ViewStore} from '../../../src/lib/store/index.js'
+import {failure} from '../../support/failure.js'
 import {REDIS_URL, requireService} from '../../support/services.js'
 
-const kinds: [string, () => ViewStore, ((ctx: Mocha.Context) => Promise<void>) | undefined][] = [
-  ['file', () => new FileViewStore(join(mkdtempSync(join(tmpdir(), 'cos-store-')), 'sub', 'view.json')), undefined],
-  ['redis', () => new RedisViewStore(REDIS_URL, `test-${randomUUID()}:`), (ctx) => requireService(ctx, 'Redis', REDIS_URL)],
+/** A store of each kind, and a way to put raw stored text under its entries' keys (as another writer, or a bug, might). */
+interface Made {
+  /** Entries as stored text, by key (for a file: JSON text, put in the document as is). */
+  plant(entries: Record<string, string>): Promise<void>
+  store: ViewStore
+}
+
+const kinds: [string, (lifetimes?: NoteLifetimes) => Made, ((ctx: Mocha.Context) => Promise<void>) | undefined][] = [
+  [
+    'file',
+    (lifetimes) => {
+      const path = join(mkdtempSync(join(tmpdir(), 'cos-store-')), 'sub', 'view.json')
+      return {
+        async plant(entries) {
+          mkdirSync(join(path, '..'), {recursive: true})
+          writeFileSync(path, `{"version":1,"values":{},"entries":{${Object.entries(entries).map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}}`)
+        },
+        store: new FileViewStore(path, lifetimes),
+      }
+    },
+    undefined,
+  ],
+  [
+    'redis',
+    (lifetimes) => {
+      const prefix = `test-${randomUUID()}:`
+      return {
+        async plant(entries) {
+          const redis = new Redis(REDIS_URL)
+          await redis.hset(`${prefix}view:entries`, entries)
+          await redis.quit()
+        },
+        store: new RedisViewStore(REDIS_URL, prefix, lifetimes),
+      }
+    },
+    (ctx) => requireService(ctx, 'Redis', REDIS_URL),
+  ],
 ]
 
-for (const [kind, make, needs] of kinds) {
+for (const [kind, makeStore, needs] of kinds) {
+  const make = (): ViewStore => makeStore().store
   describe(`view store: ${kind}`, () => {
     let store: ViewStore
     before(async function () {
@@ -55,8 +94,110 @@ for (const [kind, make, needs] of kinds) {
       const other = kind === 'file' ? new FileViewStore(store.location) : store
       expect((await other.get(['x'])).get('x')).to.deep.equal({v: 1})
     })
+
+    it('keeps listen watermarks and Keystone deletion notes out of the view: load() leaves them out, get() and notes() read them', async () => {
+      const deletion = {deletedAt: '2026-11-22T06:00:00.000Z', event: 'identity.user.deleted', id: 'u1', kind: 'user'}
+      await store.apply({put: {'keystone:project:p1': {deletedAt: 'x'}, 'keystone:user:u1': deletion, 'listen-watermark:server:s1': {deleted: false, version: 7}, 'rack:a': {hash: 'h'}}})
+      expect([...(await store.load()).entries.keys()]).to.deep.equal(['rack:a'])
+      expect(Object.fromEntries(await store.get(['listen-watermark:server:s1', 'keystone:user:u1', 'rack:a']))).to.deep.equal({
+        'keystone:user:u1': deletion,
+        'listen-watermark:server:s1': {deleted: false, version: 7},
+        'rack:a': {hash: 'h'},
+      })
+      const notes = await store.notes('keystone:')
+      expect([...notes.keys()].sort()).to.deep.equal(['keystone:project:p1', 'keystone:user:u1'])
+      expect(notes.get('keystone:user:u1')).to.deep.equal(deletion)
+      expect([...(await store.notes('keystone:user:')).keys()]).to.deep.equal(['keystone:user:u1'])
+      await store.apply({remove: ['keystone:project:p1']})
+      expect([...(await store.notes('keystone:')).keys()]).to.deep.equal(['keystone:user:u1'])
+    })
+
+    it('a note is dropped when its lifetime is over (watermarks and Keystone notes each have their own)', async () => {
+      await store.close()
+      const made = makeStore({keystoneMs: 400, watermarkMs: 100})
+      store = made.store
+      await store.apply({put: {'keystone:user:u1': {deletedAt: 'x'}, 'listen-watermark:server:s1': {deleted: false, version: 1}}})
+      if (store.advanceMark !== undefined) await store.advanceMark('listen-watermark:server:s2', {deleted: false, version: 2})
+      else await store.apply({put: {'listen-watermark:server:s2': {deleted: false, version: 2}}})
+      expect((await store.get(['listen-watermark:server:s1', 'listen-watermark:server:s2', 'keystone:user:u1'])).size).to.equal(3)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect([...(await store.get(['listen-watermark:server:s1', 'listen-watermark:server:s2', 'keystone:user:u1'])).keys()]).to.deep.equal(['keystone:user:u1'])
+      expect((await store.notes('listen-watermark:')).size).to.equal(0)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect((await store.notes('keystone:')).size).to.equal(0)
+      expect((await store.get(['keystone:user:u1'])).size).to.equal(0)
+    })
+
+    it('notes an older version kept among the entries are moved out of the view and still read', async () => {
+      await store.close()
+      const made = makeStore()
+      store = made.store
+      await made.plant({'keystone:user:u1': '{"deletedAt":"2026-11-22T06:00:00.000Z"}', 'listen-watermark:server:s1': '{"deleted":false,"version":3}', 'rack:a': '{"hash":"h"}'})
+      expect([...(await store.load()).entries.keys()]).to.deep.equal(['rack:a'])
+      expect((await store.notes('keystone:')).get('keystone:user:u1')).to.deep.equal({deletedAt: '2026-11-22T06:00:00.000Z'})
+      expect((await store.get(['listen-watermark:server:s1'])).get('listen-watermark:server:s1')).to.deep.equal({deleted: false, version: 3})
+    })
+
+    it('an entry that is JSON but not an object is left out with a warning, not fatal; the rest is read and written as usual', async () => {
+      await store.close()
+      const made = makeStore()
+      store = made.store
+      const warnings: string[] = []
+      store.onWarning = (message) => warnings.push(message)
+      await made.plant({'device:a': 'null', 'device:b': '[1,2]', 'device:c': '5', 'device:d': '"text"', 'rack:ok': '{"hash":"h"}'})
+      const snap = await store.load()
+      expect([...snap.entries.keys()]).to.deep.equal(['rack:ok'])
+      expect(warnings).to.have.length(1)
+      expect(warnings[0]).to.match(/4 malformed entries left out \(device:a, device:b, device:c, device:d\)/)
+      expect((await store.get(['device:a', 'rack:ok'])).size).to.equal(1)
+      await store.apply({put: {'device:a': {hash: 'new'}}})
+      expect(Object.fromEntries((await store.load()).entries)).to.deep.equal({'device:a': {hash: 'new'}, 'rack:ok': {hash: 'h'}})
+    })
   })
 }
+
+describe('view store: redis specifics', () => {
+  before(async function () {
+    await requireService(this, 'Redis', REDIS_URL)
+  })
+
+  it('a watermark is its own key with a TTL set in the same step as the advance; it never moves back', async () => {
+    const prefix = `test-${randomUUID()}:`
+    const store = new RedisViewStore(REDIS_URL, prefix, {keystoneMs: 60_000, watermarkMs: 30_000})
+    const redis = new Redis(REDIS_URL)
+    try {
+      await store.advanceMark('listen-watermark:server:s1', {deleted: false, version: 1_733_000_000_123_456})
+      await store.advanceMark('listen-watermark:server:s1', {deleted: false, version: 5})
+      const key = `${prefix}view:note:listen-watermark:server:s1`
+      expect(await redis.get(key)).to.equal('{"deleted":false,"version":1733000000123456}')
+      expect(await redis.pttl(key)).to.be.within(1, 30_000)
+      expect(await redis.hlen(`${prefix}view:entries`)).to.equal(0)
+      await store.apply({put: {'keystone:user:u1': {deletedAt: 'x'}}})
+      expect(await redis.pttl(`${prefix}view:note:keystone:user:u1`)).to.be.within(30_001, 60_000)
+    } finally {
+      await store.close()
+      await redis.quit()
+    }
+  })
+
+  it('a stored value that is not JSON is left out with a warning and removed', async () => {
+    const prefix = `test-${randomUUID()}:`
+    const store = new RedisViewStore(REDIS_URL, prefix)
+    const warnings: string[] = []
+    store.onWarning = (message) => warnings.push(message)
+    const redis = new Redis(REDIS_URL)
+    try {
+      await redis.hset(`${prefix}view:entries`, {'device:x': '{not json', 'rack:a': '{}'})
+      expect([...(await store.get(['device:x', 'rack:a'])).keys()]).to.deep.equal(['rack:a'])
+      expect([...(await store.load()).entries.keys()]).to.deep.equal(['rack:a'])
+      expect(warnings.join('\n')).to.contain('device:x')
+      expect(await redis.hexists(`${prefix}view:entries`, 'device:x')).to.equal(0)
+    } finally {
+      await store.close()
+      await redis.quit()
+    }
+  })
+})
 
 describe('view store: file specifics', () => {
   it('writes atomically (no temporary file left) with mode 0600', async () => {
@@ -171,6 +312,38 @@ describe('view store: file specifics', () => {
     expect((await store.load()).entries.size).to.equal(0)
     await store.apply({put: {a: {ok: true}}})
     expect((await store.load()).entries.get('a')).to.deep.equal({ok: true})
+  })
+
+  it('a failed write (a full disk) leaves no temporary file behind, and says what to do', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cos-store-'))
+    const store = new FileViewStore(join(dir, 'view.json'))
+    // The temporary file this process writes is /dev/full: every write to it fails with ENOSPC.
+    symlinkSync('/dev/full', join(dir, `view.json.${process.pid}.tmp`))
+    const error = await failure(store.apply({put: {a: {b: 1}}}), AppError)
+    expect(error.message).to.match(/cannot write the view store .*view\.json .*ENOSPC/)
+    expect(error.hint).to.match(/disk .* is full/)
+    expect(readdirSync(dir)).to.deep.equal([])
+  })
+
+  it('a read-only directory fails the first write at once (no lock retries), naming the path and what to do', async function () {
+    this.timeout(60_000)
+    const dir = mkdtempSync(join(tmpdir(), 'cos-store-ro-'))
+    // Root writes through permission bits: a read-only mount is what stops it.
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', dir], {stdio: 'ignore'})
+    } catch {
+      this.skip()
+    }
+    try {
+      const store = new FileViewStore(join(dir, 'view.json'))
+      const started = Date.now()
+      const error = await failure(store.apply({put: {a: {}}}), AppError)
+      expect(Date.now() - started, 'ms before the error').to.be.below(2000)
+      expect(error.message).to.match(new RegExp(`cannot write the view store ${dir}/view\\.json .*EROFS`))
+      expect(error.hint).to.match(/read-only or not writable by this user: make it writable, or set store\.path/)
+    } finally {
+      execFileSync('umount', [dir])
+    }
   })
 
   it('an unwritable location gives a clear error with a hint', async () => {

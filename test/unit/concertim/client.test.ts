@@ -3,6 +3,8 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 
 import {ConcertimAuthError, ConcertimClient, ConcertimValidationError, createConcertim} from '../../../src/lib/concertim/index.js'
 import {CallLedger, HttpError} from '../../../src/lib/http/index.js'
+import {jwtExpiry} from '../../../src/lib/concertim/client.js'
+import {redactText} from '../../../src/lib/output/redact.js'
 import {json, LocalServer} from '../../support/local-server.js'
 import {failure} from '../../support/failure.js'
 
@@ -192,6 +194,15 @@ describe('ConcertimClient (lib/concertim/client)', () => {
       const fresh = await client.renewToken(stale)
       expect(await client.renewToken(stale)).to.equal(fresh)
       expect(fake.logins).to.have.length(2)
+    })
+
+    it('a replaced JWT is no longer a registered secret; the one in use is', async () => {
+      fake.api = (_s, res) => json(res, 200, [])
+      const stale = await client.login()
+      fake.expireAll()
+      const fresh = await client.renewToken(stale)
+      expect(redactText(`used ${stale}`)).to.equal(`used ${stale}`)
+      expect(redactText(`used ${fresh}`)).to.equal('used ***')
     })
 
     it('does not re-login on 403 (a real refusal)', async () => {
@@ -478,4 +489,20 @@ describe('ConcertimClient (lib/concertim/client)', () => {
       expect(c.defaultRackHeight).to.equal(48)
     })
   })
+})
+
+describe('jwtExpiry (lib/concertim/client)', () => {
+  const jwt = (claims: unknown) => `h.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`
+  const cases: [string, string, number | undefined][] = [
+    ['an exp claim (seconds) → ms', jwt({exp: 1_795_000_000, sub: '1'}), 1_795_000_000_000],
+    ['no exp claim', jwt({sub: '1'}), undefined],
+    ['a non-numeric exp', jwt({exp: 'tomorrow'}), undefined],
+    ['not a JWT', 'jwt-1', undefined],
+    ['a payload that is not JSON', 'h.bm90IGpzb24.sig', undefined],
+  ]
+  for (const [what, token, expected] of cases) {
+    it(what, () => {
+      expect(jwtExpiry(token)).to.equal(expected)
+    })
+  }
 })

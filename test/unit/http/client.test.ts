@@ -110,6 +110,25 @@ describe('HttpClient (lib/http)', () => {
     })
   }
 
+  // Which writes a 503 storm repeats: every method that is safe to repeat (a PATCH sets the same
+  // fields again), and a POST only when the caller marks it idempotent.
+  const retriedOn503: Array<[string, (c: HttpClient) => Promise<unknown>, number]> = [
+    ['GET', async (c) => c.get('/x'), 4],
+    ['PUT', async (c) => c.put('/x', {v: 1}), 4],
+    ['PATCH', async (c) => c.patch('/x', {v: 1}), 4],
+    ['DELETE', async (c) => c.delete('/x'), 4],
+    ['POST', async (c) => c.post('/x', {v: 1}), 1],
+    ['POST marked idempotent', async (c) => c.post('/x', {v: 1}, {idempotent: true}), 4],
+  ]
+  for (const [label, send, attempts] of retriedOn503) {
+    it(`a 503 storm: ${label} is sent ${attempts} time(s)`, async () => {
+      server.use((_req, res) => json(res, 503, {}))
+      const err = await rejection(send(client()))
+      expect(err.status).to.equal(503)
+      expect(server.requests).to.have.length(attempts)
+    })
+  }
+
   it('does not retry a POST on 503 unless the caller marks it idempotent', async () => {
     server.use((_req, res) => json(res, 503, {}))
     const err = await rejection(client().post('/create', {a: 1}))

@@ -1,6 +1,7 @@
 import {expect} from 'chai'
+import sinon from 'sinon'
 
-import {clearSecrets, redact, redactText, registerSecret} from '../../../src/lib/output/redact.js'
+import {clearSecrets, MAX_SESSION_SECRETS, redact, redactText, registerSecret, registerSessionSecret, secretCount} from '../../../src/lib/output/redact.js'
 
 describe('redaction (lib/output/redact)', () => {
   afterEach(() => clearSecrets())
@@ -35,6 +36,58 @@ describe('redaction (lib/output/redact)', () => {
     expect(out.self).to.equal('[Circular]')
     const err = Object.assign(new Error('bad'), {password: 'x'})
     expect(redact(err)).to.deep.equal({message: 'bad', name: 'Error', password: '***'})
+  })
+
+  describe('session secrets (tokens) are masked only while live', () => {
+    let clock: sinon.SinonFakeTimers
+    beforeEach(() => {
+      clock = sinon.useFakeTimers({now: Date.parse('2026-11-22T06:00:00Z'), toFake: ['Date']})
+    })
+    afterEach(() => clock.restore())
+
+    const masked = (token: string) => !redactText(`token ${token} used`).includes(token)
+
+    // [what, the expiry given, ms later, still masked]
+    const expiries: [string, Date | number | string | undefined, number, boolean][] = [
+      ['an ISO expiry, before it', '2026-11-22T07:00:00Z', 3_599_000, true],
+      ['an ISO expiry, after it', '2026-11-22T07:00:00Z', 3_600_000, false],
+      ['a Date expiry, after it', new Date('2026-11-22T06:00:01Z'), 1000, false],
+      ['an epoch-ms expiry, before it', Date.parse('2026-11-22T06:00:01Z'), 999, true],
+      ['no expiry: until replaced', undefined, 365 * 86_400_000, true],
+      ['an unreadable expiry: until replaced', 'soon', 365 * 86_400_000, true],
+    ]
+    for (const [what, expiresAt, later, still] of expiries) {
+      it(`${what}: ${still ? 'masked' : 'no longer masked'}`, () => {
+        registerSessionSecret('gAAAAA-token-1', {expiresAt})
+        expect(masked('gAAAAA-token-1')).to.equal(true)
+        clock.tick(later)
+        expect(masked('gAAAAA-token-1')).to.equal(still)
+      })
+    }
+
+    it('a replaced token is dropped; its successor is masked', () => {
+      registerSessionSecret('jwt-old-123')
+      registerSessionSecret('jwt-new-456', {replaces: 'jwt-old-123'})
+      expect(masked('jwt-old-123')).to.equal(false)
+      expect(masked('jwt-new-456')).to.equal(true)
+    })
+
+    it(`keeps at most ${MAX_SESSION_SECRETS} (the oldest go first); configured secrets are never dropped`, () => {
+      registerSecret('configured-password')
+      for (let i = 0; i < 10_000; i++) registerSessionSecret(`token-${i}`)
+      expect(secretCount()).to.equal(MAX_SESSION_SECRETS + 1)
+      expect(masked('token-9999')).to.equal(true)
+      expect(masked(`token-${10_000 - MAX_SESSION_SECRETS}`)).to.equal(true)
+      expect(masked(`token-${10_000 - MAX_SESSION_SECRETS - 1}`)).to.equal(false)
+      expect(masked('configured-password')).to.equal(true)
+    })
+
+    it('a configured secret registered as a session one too is never dropped', () => {
+      registerSecret('shared-value')
+      registerSessionSecret('shared-value', {expiresAt: Date.now() + 10})
+      clock.tick(20)
+      expect(masked('shared-value')).to.equal(true)
+    })
   })
 
   it('keeps non-secret keys that merely mention a secret word', () => {
