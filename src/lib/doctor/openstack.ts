@@ -70,5 +70,30 @@ export async function checkOpenStack(os: OpenStack, ctx: HttpContext, needs: Ope
       return `${url} answers with our token`
     }, {blocking: false})
   }
+  if (needs.metrics) {
+    await chain.step('gnocchi resource types', async () => {
+      const types = ['instance', 'instance_disk', 'instance_network_interface'] as const
+      const missing: string[] = []
+      for (const type of types) {
+        try {
+          await os.gnocchi.searchResources(type, {'=': {id: NO_SUCH_ID}})
+        } catch (error) {
+          if ((error as {status?: number}).status !== 404) throw error
+          missing.push(type)
+        }
+      }
+      if (missing.includes('instance')) {
+        throw new CheckFailure("Gnocchi has no 'instance' resource type: metrics push finds no server's measures", "check that Ceilometer publishes to this Gnocchi (gnocchi_resources.yaml) and has run 'ceilometer-upgrade'")
+      }
+      if (missing.length > 0) {
+        throw new CheckFailure(
+          `Gnocchi has no ${missing.join(' or ')} resource type: the ${missing.map((t) => (t === 'instance_disk' ? 'disk (throughput, IOPS)' : 'network')).join(' and ')} metrics are sent as not-in-gnocchi`,
+          "enable Ceilometer's disk.device.* and network.* pollsters (and run 'ceilometer-upgrade' to create the types), or accept those metrics missing",
+          'warn',
+        )
+      }
+      return `${types.join(', ')} exist`
+    }, {blocking: false})
+  }
   return chain.results
 }

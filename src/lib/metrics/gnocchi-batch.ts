@@ -10,11 +10,15 @@
  * - `instance_network_interface` the same way: incoming/outgoing bytes of every NIC.
  *
  * `fill=null` keeps each series as it is (no point of one series is dropped because another lacks
- * it). Gnocchi answers a whole query with 400 "Metrics not found" when one group has none of the
- * metrics; such a batch is split in halves until the culprit stands alone (it then has no data).
+ * it). Gnocchi answers a whole query with 400 "Metrics not found" when no group has any of the
+ * metrics (4.3.5 and later; older ones when one group has none): one resource search then finds
+ * the servers that do have them, and only those are asked again — at most three calls per query and
+ * batch, never a split per server. A Gnocchi without the query's resource type (a deployment
+ * without the disk or NIC pollsters) answers 400 "Resource type … does not exist": those metrics are
+ * `not-in-gnocchi` for every server, and the type is not asked again in the pass.
  */
 import type {AggregatesRequest} from '../openstack/gnocchi.js'
-import type {GnocchiAggregatesGroup, GnocchiQuery} from '../openstack/types.js'
+import type {GnocchiAggregatesGroup, GnocchiQuery, GnocchiResource} from '../openstack/types.js'
 import {DISK_METRICS, INSTANCE_METRICS, NIC_METRICS, type Point, type ServerMeasures} from './formulas.js'
 
 export interface MeasureQuery {
@@ -107,41 +111,86 @@ export function isMetricsNotFound(error: unknown): boolean {
   return typeof cause === 'string' && /metrics not found/i.test(cause)
 }
 
+/** Gnocchi's 400 "Resource type … does not exist" (the type was never created there). */
+export function isResourceTypeMissing(error: unknown): boolean {
+  const e = error as {body?: unknown; message?: unknown; status?: unknown}
+  if (e?.status !== 400 && e?.status !== 404) return false
+  const description = isObject(e.body) ? e.body.description : undefined
+  const cause = isObject(description) ? description.cause : description
+  return (typeof cause === 'string' && /resource type .*does not exist/i.test(cause)) || (typeof e.message === 'string' && /resource type \S+ does not exist/i.test(e.message))
+}
+
 export interface BatchReadResult {
-  /** Aggregates requests made (including splits). */
+  /** Gnocchi requests made (aggregates and searches). */
   calls: number
-  /** Servers left without data of a query because Gnocchi refused it for them alone. */
+  /** Servers left without data of a query because Gnocchi has none of its metrics for them. */
   refused: {resourceType: string; serverId: string}[]
 }
 
+/** What readBatch asks of Gnocchi. */
+export interface GnocchiReads {
+  aggregates(req: AggregatesRequest & {groupby: string[]}): Promise<GnocchiAggregatesGroup[]>
+  search(resourceType: string, query: GnocchiQuery): Promise<GnocchiResource[]>
+}
+
+/** Across the batches of one pass: the resource types this Gnocchi does not have. */
+export interface PassState {
+  missingTypes: Set<string>
+}
+
 /**
- * Run one query over a batch, splitting it on "Metrics not found" (see above). Any other failure
- * propagates: the caller fails the run.
+ * Run one query over a batch (see above for "Metrics not found" and missing types). Any other
+ * failure propagates: the caller fails the run.
  */
 export async function readBatch(
-  post: (req: AggregatesRequest & {groupby: string[]}) => Promise<GnocchiAggregatesGroup[]>,
+  gnocchi: GnocchiReads,
   q: MeasureQuery,
   serverIds: readonly string[],
   w: MeasureWindow,
   into: Map<string, ServerMeasures>,
+  state: PassState = {missingTypes: new Set()},
 ): Promise<BatchReadResult> {
   const result: BatchReadResult = {calls: 0, refused: []}
-  const run = async (ids: readonly string[]): Promise<void> => {
+  const refuse = (ids: readonly string[]): void => {
+    for (const serverId of ids) result.refused.push({resourceType: q.resourceType, serverId})
+  }
+  if (serverIds.length === 0) return result
+  if (state.missingTypes.has(q.resourceType)) {
+    refuse(serverIds)
+    return result
+  }
+  const ask = async (ids: readonly string[]): Promise<boolean> => {
     result.calls++
     try {
-      mergeGroups(into, q, await post(aggregatesRequest(q, ids, w)))
+      mergeGroups(into, q, await gnocchi.aggregates(aggregatesRequest(q, ids, w)))
+      return true
     } catch (error) {
-      if (!isMetricsNotFound(error)) throw error
-      if (ids.length === 1) {
-        result.refused.push({resourceType: q.resourceType, serverId: ids[0]})
-        return
+      if (isResourceTypeMissing(error)) {
+        state.missingTypes.add(q.resourceType)
+        return false
       }
-      const half = Math.ceil(ids.length / 2)
-      await run(ids.slice(0, half))
-      await run(ids.slice(half))
+      if (!isMetricsNotFound(error)) throw error
+      return false
     }
   }
-  if (serverIds.length > 0) await run(serverIds)
+  if (await ask(serverIds)) return result
+  if (state.missingTypes.has(q.resourceType)) {
+    refuse(serverIds)
+    return result
+  }
+  // No group had the metrics (or, on an older Gnocchi, one had none): ask only the servers whose
+  // resources carry at least one of them.
+  result.calls++
+  const names = new Set(q.metrics.map(([name]) => name))
+  const resources = await gnocchi.search(q.resourceType, {in: {[q.groupby]: [...serverIds]}})
+  const having = new Set<string>()
+  for (const r of resources) {
+    const server = (r as unknown as Record<string, unknown>)[q.groupby]
+    if (typeof server === 'string' && Object.keys(r.metrics ?? {}).some((m) => names.has(m))) having.add(server)
+  }
+  const retry = serverIds.filter((id) => having.has(id))
+  refuse(serverIds.filter((id) => !having.has(id)))
+  if (retry.length > 0 && !(await ask(retry))) refuse(retry)
   return result
 }
 

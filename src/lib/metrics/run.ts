@@ -13,17 +13,20 @@ import type {Device, Template} from '../concertim/types.js'
 import {AppError} from '../errors.js'
 import {ExitCode, type ExitCodeValue} from '../exit-codes.js'
 import type {AggregatesRequest} from '../openstack/gnocchi.js'
-import type {GnocchiAggregatesGroup} from '../openstack/types.js'
+import type {GnocchiAggregatesGroup, GnocchiQuery, GnocchiResource} from '../openstack/types.js'
 import type {Logger} from '../output/logger.js'
 import type {ViewEntry} from '../store/types.js'
 import {type FlavorSizes, METRIC_NAMES, type MetricName, NO_DATA_REASONS, type NoDataReason, needsFlavor, readingsOf, type ServerMeasures} from './formulas.js'
-import {MEASURE_QUERIES, readBatch} from './gnocchi-batch.js'
+import {type GnocchiReads, MEASURE_QUERIES, type PassState, readBatch} from './gnocchi-batch.js'
 import {type DeviceReadings, emptyTally, pushReadings, type SendProblem} from './push.js'
 import {flavorSizesByTemplate, type MetricTarget, type TargetSource, targetsFromDevices, targetsFromView} from './targets.js'
 
 export interface PassClients {
   concertim: {devices(): Promise<Device[]>; templates(): Promise<Template[]>}
-  gnocchi: {aggregatesGrouped(req: AggregatesRequest & {groupby: string[]}): Promise<GnocchiAggregatesGroup[]>}
+  gnocchi: {
+    aggregatesGrouped(req: AggregatesRequest & {groupby: string[]}): Promise<GnocchiAggregatesGroup[]>
+    searchResources(type: string, query?: GnocchiQuery): Promise<GnocchiResource[]>
+  }
   logger?: Logger
   mrd: {putMetric(deviceId: string, metric: Metric): Promise<MetricResult>}
   /** The view's entries, or undefined when there is no view (or it cannot be read). */
@@ -85,7 +88,8 @@ export interface PassReport {
   devices: DeviceReport[]
   dryRun: boolean
   exitCode: ExitCodeValue
-  gnocchi: {calls: number; refused: {resourceType: string; serverId: string}[]}
+  /** Gnocchi calls; resource types it does not have (their metrics are `not-in-gnocchi`); servers without the metrics of a query. */
+  gnocchi: {calls: number; missingTypes: string[]; refused: {resourceType: string; serverId: string}[]}
   problems: SendProblem[]
   source: TargetSource
   window: {granularity: number; start: string; ttl: number}
@@ -155,10 +159,13 @@ interface GnocchiRead {
 }
 
 /** The three queries of one batch, at once. Any failure but "Metrics not found" propagates. */
-async function readGnocchi(clients: PassClients, serverIds: readonly string[], opts: PassOptions, start: Date): Promise<GnocchiRead> {
+async function readGnocchi(clients: PassClients, serverIds: readonly string[], opts: PassOptions, start: Date, state: PassState): Promise<GnocchiRead> {
   const measures = new Map<string, ServerMeasures>()
-  const post = async (req: AggregatesRequest & {groupby: string[]}) => clients.gnocchi.aggregatesGrouped(req)
-  const results = await Promise.all(MEASURE_QUERIES.map(async (q) => readBatch(post, q, serverIds, {granularity: opts.granularity, start}, measures)))
+  const gnocchi: GnocchiReads = {
+    aggregates: async (req: AggregatesRequest & {groupby: string[]}) => clients.gnocchi.aggregatesGrouped(req),
+    search: async (type, query) => clients.gnocchi.searchResources(type, query),
+  }
+  const results = await Promise.all(MEASURE_QUERIES.map(async (q) => readBatch(gnocchi, q, serverIds, {granularity: opts.granularity, start}, measures, state)))
   return {calls: results.reduce((n, r) => n + r.calls, 0), measures, refused: results.flatMap((r) => r.refused)}
 }
 
@@ -220,7 +227,8 @@ export async function runMetricsPass(clients: PassClients, opts: PassOptions): P
   counts.devices = targets.length
   counts.servers = plan.reduce((n, b) => n + b.servers.length, 0)
   const devices: DeviceReport[] = []
-  const gnocchi: PassReport['gnocchi'] = {calls: 0, refused: []}
+  const gnocchi: PassReport['gnocchi'] = {calls: 0, missingTypes: [], refused: []}
+  const state: PassState = {missingTypes: new Set()}
   const flavors = flavorSizes(clients)
   const tally = emptyTally()
 
@@ -264,7 +272,7 @@ export async function runMetricsPass(clients: PassClients, opts: PassOptions): P
   async function* readingsByBatch(): AsyncGenerator<DeviceReadings> {
     const read = (b: number): Promise<GnocchiRead> | undefined => {
       if (b >= plan.length) return undefined
-      const p = readGnocchi(clients, plan[b].servers, opts, start)
+      const p = readGnocchi(clients, plan[b].servers, opts, start, state)
       p.catch(() => {}) // awaited (and thrown) in its turn
       return p
     }
@@ -279,6 +287,7 @@ export async function runMetricsPass(clients: PassClients, opts: PassOptions): P
       next = read(b + 1)
       gnocchi.calls += got.calls
       gnocchi.refused.push(...got.refused)
+      gnocchi.missingTypes = [...state.missingTypes].sort()
       yield* await readingsOfBatch(plan[b], got.measures)
     }
   }

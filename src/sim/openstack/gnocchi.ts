@@ -162,10 +162,11 @@ export function createGnocchiApp(world: World, opts: ServiceOptions): SimApp {
       if (missing.length > 0) throw new GnocchiError(404, {cause: 'Unknown metrics', detail: missing.map(([id]) => id), reason: "Provided metrics don't exists"})
       const bound = refs.map(([id, agg]) => ({aggregation: agg, metric: metricOrThrow(id, ctx), resource: undefined, wildcard: id}))
       const measuresOut = evaluate(world, ops, bound, window, false)
-      return {body: {measures: measuresOut, ...(details ? {references: bound.map((b) => b.metric.id)} : {})}, status: 200}
+      return pythonJson({measures: measuresOut, ...(details ? {references: bound.map((b) => b.metric.id)} : {})})
     }
     const type = String(body.resource_type)
-    if (type !== 'generic' && !world.gnocchiResources.has(type)) throw new GnocchiError(400, `Resource type ${type} does not exist`)
+    // 4.4's FetchSchema: the NoSuchResourceType of ResourceTypeSchema, jsonified.
+    if (type !== 'generic' && !world.gnocchiResources.has(type)) throw new GnocchiError(400, {cause: 'Resource type does not exist', detail: type})
     const resources = findResources(type, typeof body.search === 'string' ? undefined : body.search, ctx)
     const groupby = [...new Set(q.getAll('groupby').flatMap((g) => g.split(',')))].filter((g) => g !== '').sort()
     const byResources = (group: GnocchiResource[]) => {
@@ -181,7 +182,7 @@ export function createGnocchiApp(world: World, opts: ServiceOptions): SimApp {
       if (details) out.references = [...new Set(bound.map((b) => b.resource))].map((x) => x && resourceView(x))
       return out
     }
-    if (groupby.length === 0) return {body: byResources(resources), status: 200}
+    if (groupby.length === 0) return pythonJson(byResources(resources))
     const groups = new Map<string, {key: Record<string, unknown>; members: GnocchiResource[]}>()
     for (const res of resources) {
       const key = Object.fromEntries(groupby.map((g) => [g, attributeOf(res, g) ?? null]))
@@ -194,7 +195,7 @@ export function createGnocchiApp(world: World, opts: ServiceOptions): SimApp {
       entry.members.push(res)
     }
     const ordered = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return {body: ordered.map(([, g]) => ({group: g.key, measures: byResources(g.members)})), status: 200}
+    return pythonJson(ordered.map(([, g]) => ({group: g.key, measures: byResources(g.members)})))
   }))
   app.pageOf = (r) => {
     if (!/^\/v1\/(resource|search\/resource)\/[^/]+$/.test(r.path)) return undefined
@@ -479,4 +480,17 @@ function round(v: number): number {
 
 function gnocchiError(code: number, description: unknown): SimReply {
   return {body: {code, description, title: TITLES[code] ?? 'Error'}, status: code}
+}
+
+/**
+ * An aggregates answer as Gnocchi writes it: the gaps `fill=null` leaves are numpy NaNs, which
+ * Python's json module writes as a bare `NaN` (not JSON). A point is `[timestamp, granularity, value]`.
+ */
+function pythonJson(body: unknown): {headers: Record<string, string>; status: number; text: string} {
+  const NAN = '\u0000NaN'
+  const text = JSON.stringify(body, function (this: unknown, key: string, value: unknown) {
+    const point = this as unknown[]
+    return value === null && key === '2' && Array.isArray(point) && point.length === 3 && typeof point[1] === 'number' ? NAN : value
+  })
+  return {headers: {'Content-Type': 'application/json'}, status: 200, text: text.replaceAll(JSON.stringify(NAN), 'NaN')}
 }

@@ -9,7 +9,7 @@ import {type Simulator, startSimulator} from '../../../src/sim/index.js'
 import {runCli} from '../../support/cli.js'
 import {startCli} from '../../support/long-running-cli.js'
 import {LocalServer} from '../../support/local-server.js'
-import {addDevice, gnocchiOf, seedInstanceDevices, setExact, silence, writeSimConfig} from './support.js'
+import {addDevice, gnocchiOf, metricOf, seedInstanceDevices, setExact, silence, writeSimConfig} from './support.js'
 
 interface Expected {
   cpu_load: number
@@ -125,6 +125,39 @@ describe('concertim-os metrics push (real process, simulator)', function () {
       throughput: [expected.throughput, 'B/s'],
     })
     expect(received.filter((m) => m.deviceId === devices.get(servers[1]) || m.deviceId === devices.get(UNKNOWN_SERVER))).to.deep.equal([])
+  })
+
+  it('a new server (its series begin inside the window: Gnocchi answers NaN for the gaps) gets its values sent', async () => {
+    const fresh = servers[2]
+    const want = shapeServer(sim, fresh)
+    const {disks, instance, nics} = gnocchiOf(sim, fresh)
+    const begun = Math.floor((sim.world.now() - 600_000) / 300_000) * 300_000
+    for (const r of [instance, ...disks, ...nics]) if (r) for (const name of Object.keys(r.metrics)) metricOf(sim, r, name).createdAt = begun
+    const {path} = writeSimConfig(sim, {metrics: {ttl: 600}})
+    const run = await runCli(['metrics', 'push', '--config', path, '--json'])
+    expect(run.code, run.stderr).to.equal(0)
+    const r = parse(run.stdout)
+    expect(r.devices.find((d) => d.instanceId === fresh)?.values).to.deep.equal(want)
+    expect(r.devices.find((d) => d.instanceId === servers[0])?.values).to.deep.equal(expected)
+  })
+
+  it('a Gnocchi without the disk and NIC resource types: those metrics are not-in-gnocchi, the others are sent (exit 0)', async () => {
+    sim.world.gnocchiResources.delete('instance_disk')
+    sim.world.gnocchiResources.delete('instance_network_interface')
+    const {path} = writeSimConfig(sim, {metrics: {ttl: 600}})
+    const run = await runCli(['metrics', 'push', '--config', path, '--json'])
+    expect(run.code, run.stderr).to.equal(0)
+    const r = parse(run.stdout)
+    const a = r.devices.find((d) => d.instanceId === servers[0])
+    expect(a?.values).to.deep.equal({cpu_load: 50, ram_usage: 25})
+    expect(a?.missing).to.deep.equal({iops: 'not-in-gnocchi', network_usage: 'not-in-gnocchi', throughput: 'not-in-gnocchi'})
+    expect(r.gnocchi.missingTypes).to.deep.equal(['instance_disk', 'instance_network_interface'])
+    expect(r.gnocchi.calls).to.equal(3)
+    // doctor says so, as a warning (metrics still flow).
+    const doctor = await runCli(['doctor', '--config', path, '--json'])
+    const row = (JSON.parse(doctor.stdout) as {checks: {check: string; detail: string; outcome: string}[]}).checks.find((c) => c.check === 'gnocchi resource types')
+    expect(row?.outcome, doctor.stdout).to.equal('warn')
+    expect(row?.detail).to.match(/instance_disk or instance_network_interface/)
   })
 
   it('--dry-run prints the values and sends nothing (and takes no lock)', async () => {

@@ -2,9 +2,9 @@ import {expect} from 'chai'
 
 import {HttpError} from '../../../src/lib/http/index.js'
 import type {ServerMeasures} from '../../../src/lib/metrics/formulas.js'
-import {aggregatesRequest, batches, isMetricsNotFound, MEASURE_QUERIES, mergeGroups, readBatch} from '../../../src/lib/metrics/gnocchi-batch.js'
+import {aggregatesRequest, batches, type GnocchiReads, isMetricsNotFound, isResourceTypeMissing, MEASURE_QUERIES, mergeGroups, readBatch} from '../../../src/lib/metrics/gnocchi-batch.js'
 import type {AggregatesRequest} from '../../../src/lib/openstack/gnocchi.js'
-import type {GnocchiAggregatesGroup} from '../../../src/lib/openstack/types.js'
+import type {GnocchiAggregatesGroup, GnocchiResource} from '../../../src/lib/openstack/types.js'
 
 const [INSTANCE, DISK, NIC] = MEASURE_QUERIES
 const W = {granularity: 300, start: new Date('2026-01-01T00:00:00Z')}
@@ -69,28 +69,97 @@ describe('metrics/gnocchi-batch', () => {
   ]
   for (const [name, error, expected] of notFound) it(`isMetricsNotFound: ${name} → ${expected}`, () => expect(isMetricsNotFound(error)).to.equal(expected))
 
-  it('splits a batch refused with "Metrics not found" until the culprit stands alone', async () => {
+  /** A Gnocchi of 4.3.5+: groups without the metrics are left out; none at all → 400 "Metrics not found". */
+  function fakeGnocchi(withMetrics: ReadonlySet<string>, opts: {missingTypes?: string[]} = {}) {
     const asked: string[][] = []
-    const post = async (req: AggregatesRequest & {groupby: string[]}): Promise<GnocchiAggregatesGroup[]> => {
-      const ids = (req.search as {in: {id: string[]}}).in.id
-      asked.push(ids)
-      if (ids.includes('bad')) throw metricsNotFound()
-      return ids.map((id) => ({group: {id}, measures: {measures: {[id]: {cpu: {'rate:mean': [pt(1)]}}}}})) as unknown as GnocchiAggregatesGroup[]
+    let searches = 0
+    const typeMissing = (type: string) =>
+      new HttpError({body: {code: 400, description: {cause: 'Resource type does not exist', detail: type}, title: 'Bad Request'}, kind: 'status', method: 'POST', problem: 'failed with HTTP 400', status: 400, system: 'gnocchi', url: 'u'})
+    const reads: GnocchiReads = {
+      async aggregates(req) {
+        if (opts.missingTypes?.includes(req.resource_type ?? '')) throw typeMissing(req.resource_type ?? '')
+        const key = req.groupby[0]
+        const ids = (req.search as {in: Record<string, string[]>}).in[key]
+        asked.push(ids)
+        const found = ids.filter((id) => withMetrics.has(id))
+        if (found.length === 0) throw metricsNotFound()
+        return found.map((id) => ({group: {[key]: id}, measures: {measures: {[id]: {cpu: {'rate:mean': [pt(1)]}}}}})) as unknown as GnocchiAggregatesGroup[]
+      },
+      async search(type, query) {
+        searches++
+        if (opts.missingTypes?.includes(type)) throw typeMissing(type)
+        const key = Object.keys((query as {in: Record<string, string[]>}).in)[0]
+        const ids = (query as {in: Record<string, string[]>}).in[key]
+        return ids.map((id) => ({id: `${id}-r`, [key]: id, metrics: withMetrics.has(id) ? {cpu: 'm1'} : {}, project_id: null})) as unknown as GnocchiResource[]
+      },
+    }
+    return {asked, reads, searches: () => searches}
+  }
+
+  it('a batch where some servers lack the metrics: one call, the others simply absent', async () => {
+    const g = fakeGnocchi(new Set(['a', 'b', 'c']))
+    const into = new Map<string, ServerMeasures>()
+    const r = await readBatch(g.reads, INSTANCE, ['a', 'b', 'bad', 'c'], W, into)
+    expect([...into.keys()].sort()).to.deep.equal(['a', 'b', 'c'])
+    expect(r.calls).to.equal(1)
+  })
+
+  it('a batch of servers none of which has the metrics (new servers, empty types) costs 2 calls, not 2N-1', async () => {
+    const ids = Array.from({length: 64}, (_, i) => `new-${i}`)
+    const g = fakeGnocchi(new Set())
+    const r = await readBatch(g.reads, DISK, ids, W, new Map())
+    expect(r.calls).to.equal(2)
+    expect(g.searches()).to.equal(1)
+    expect(r.refused).to.have.length(64)
+  })
+
+  it('an older Gnocchi that refuses the whole query for one server: the others are asked again once (3 calls)', async () => {
+    const g = fakeGnocchi(new Set(['a', 'c']))
+    // Make it strict: any id without metrics in the ask refuses the whole query.
+    const strict: GnocchiReads = {
+      async aggregates(req) {
+        const ids = (req.search as {in: Record<string, string[]>}).in.id
+        if (ids.some((id) => id === 'bad')) throw metricsNotFound()
+        return g.reads.aggregates(req)
+      },
+      search: g.reads.search,
     }
     const into = new Map<string, ServerMeasures>()
-    const r = await readBatch(post, INSTANCE, ['a', 'b', 'bad', 'c'], W, into)
+    const r = await readBatch(strict, INSTANCE, ['a', 'bad', 'c'], W, into)
+    expect(r.calls).to.equal(3)
     expect(r.refused).to.deep.equal([{resourceType: 'instance', serverId: 'bad'}])
-    expect([...into.keys()].sort()).to.deep.equal(['a', 'b', 'c'])
-    expect(r.calls).to.equal(asked.length)
-    expect(asked).to.deep.equal([['a', 'b', 'bad', 'c'], ['a', 'b'], ['bad', 'c'], ['bad'], ['c']])
+    expect([...into.keys()].sort()).to.deep.equal(['a', 'c'])
   })
+
+  it('a Gnocchi without the resource type: its metrics are not-in-gnocchi, and the type is not asked again in the pass', async () => {
+    const g = fakeGnocchi(new Set(['a']), {missingTypes: ['instance_disk']})
+    const state = {missingTypes: new Set<string>()}
+    const first = await readBatch(g.reads, DISK, ['a', 'b'], W, new Map(), state)
+    expect(first.calls).to.equal(1)
+    expect(first.refused.map((x) => x.serverId)).to.deep.equal(['a', 'b'])
+    expect([...state.missingTypes]).to.deep.equal(['instance_disk'])
+    const second = await readBatch(g.reads, DISK, ['c'], W, new Map(), state)
+    expect(second.calls).to.equal(0)
+    // the other types are read as usual
+    const into = new Map<string, ServerMeasures>()
+    expect((await readBatch(g.reads, INSTANCE, ['a'], W, into, state)).calls).to.equal(1)
+    expect(into.has('a')).to.equal(true)
+  })
+
+  const missing: [string, unknown, boolean][] = [
+    ['400 cause "Resource type does not exist"', new HttpError({body: {description: {cause: 'Resource type does not exist', detail: 'instance_disk'}}, kind: 'status', method: 'POST', problem: 'x', status: 400, system: 'gnocchi', url: 'u'}), true],
+    ['a message "Resource type instance_disk does not exist"', Object.assign(new Error('gnocchi: POST u failed: Resource type instance_disk does not exist'), {status: 400}), true],
+    ['Metrics not found', metricsNotFound(), false],
+    ['a 503', new HttpError({kind: 'status', method: 'POST', problem: 'x', status: 503, system: 'gnocchi', url: 'u'}), false],
+  ]
+  for (const [name, error, expected] of missing) it(`isResourceTypeMissing: ${name} → ${expected}`, () => expect(isResourceTypeMissing(error)).to.equal(expected))
 
   it('any other failure propagates (the run fails)', async () => {
     const post = async (): Promise<GnocchiAggregatesGroup[]> => {
       throw new HttpError({kind: 'network', method: 'POST', problem: 'connection refused', system: 'gnocchi', url: 'u'})
     }
     let caught: unknown
-    await readBatch(post, NIC, ['a'], W, new Map()).catch((error: unknown) => {
+    await readBatch({aggregates: post, search: async () => post().then(() => [])}, NIC, ['a'], W, new Map()).catch((error: unknown) => {
       caught = error
     })
     expect((caught as Error).message).to.contain('connection refused')

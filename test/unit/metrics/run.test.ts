@@ -6,7 +6,7 @@ import type {PassClients} from '../../../src/lib/metrics/run.js'
 import {planBatches, runMetricsPass} from '../../../src/lib/metrics/run.js'
 import type {MetricTarget} from '../../../src/lib/metrics/targets.js'
 import type {AggregatesRequest} from '../../../src/lib/openstack/gnocchi.js'
-import type {GnocchiAggregatesGroup} from '../../../src/lib/openstack/types.js'
+import type {GnocchiAggregatesGroup, GnocchiResource} from '../../../src/lib/openstack/types.js'
 
 const t = (deviceId: string, instanceId: string): MetricTarget => ({deviceId, instanceId})
 const pt = (v: number): [string, number, number] => ['2026-01-01T00:05:00+00:00', 300, v]
@@ -26,6 +26,9 @@ function gnocchi(asked: string[][], failOnCall?: number): PassClients['gnocchi']
         group: {[key]: id},
         measures: {measures: {[`${id}-r`]: Object.fromEntries(names.map((n) => [n, {[n === 'vcpus' || n.startsWith('memory') ? 'mean' : 'rate:mean']: [pt(n === 'memory' ? 4096 : 600)]}]))}},
       })) as unknown as GnocchiAggregatesGroup[]
+    },
+    async searchResources(): Promise<GnocchiResource[]> {
+      throw new Error('not asked when every query answers')
     },
   }
 }
