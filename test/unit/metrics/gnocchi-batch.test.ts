@@ -3,7 +3,6 @@ import {expect} from 'chai'
 import {HttpError} from '../../../src/lib/http/index.js'
 import type {ServerMeasures} from '../../../src/lib/metrics/formulas.js'
 import {aggregatesRequest, batches, type GnocchiReads, isMetricsNotFound, isResourceTypeMissing, MEASURE_QUERIES, mergeGroups, readBatch} from '../../../src/lib/metrics/gnocchi-batch.js'
-import type {AggregatesRequest} from '../../../src/lib/openstack/gnocchi.js'
 import type {GnocchiAggregatesGroup, GnocchiResource} from '../../../src/lib/openstack/types.js'
 
 const [INSTANCE, DISK, NIC] = MEASURE_QUERIES
