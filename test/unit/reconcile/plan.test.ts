@@ -558,6 +558,37 @@ describe('reconcile/plan', () => {
     })
   })
 
+  describe('a stack Heat is building (standaloneServers team_rack)', () => {
+    const team = {desire: {standaloneServers: 'team_rack' as const}}
+    const lone = server('lone')
+    const cases: Array<{cloud: Partial<CloudState>; name: string; placed: boolean}> = [
+      {cloud: {stacks: [stack('st1', {servers: []})]}, name: 'no stack in progress: placed stand-alone', placed: true},
+      {cloud: {stacks: [stack('st1', {servers: []}, {inProgress: true, status: 'CREATE_IN_PROGRESS'})]}, name: 'a stack of its project in CREATE_IN_PROGRESS: kept', placed: false},
+      {cloud: {stacks: [stack('st1', {servers: []}, {inProgress: true})]}, name: 'a nested stack in progress (a scaling): kept', placed: false},
+      {cloud: {stacksInProgressOf: ['proj-1']}, name: 'a stack of its project in progress, not observed in full: kept', placed: false},
+      {cloud: {stacksInProgressOf: ['proj-2']}, name: "another project's stack in progress: placed", placed: true},
+      {cloud: {stacks: [stack('st1', {servers: ['lone']}, {inProgress: true})]}, name: 'the stack in progress lists it: in its rack', placed: false},
+    ]
+    for (const c of cases) {
+      it(c.name, () => {
+        const d = desire(cloud({servers: [lone], ...c.cloud}), concertim(), NO_BILLING, team.desire)
+        const device = d.devices.find((x) => x.key === 'device:lone')
+        expect(device?.rackKey === 'rack:project:proj-1', 'placed stand-alone').to.equal(c.placed)
+        if (!c.placed && device === undefined) expect(d.keep, 'neither placed nor deleted').to.include('device:lone')
+      })
+    }
+
+    it('a server created mid-way is not placed stand-alone, then lands in its stack rack when Heat lists it', () => {
+      const building = cloud({servers: [server('s1'), lone], stacks: [stack('st1', {servers: ['s1']}, {inProgress: true, status: 'CREATE_IN_PROGRESS'})]})
+      const first = sync(building, concertim(), EMPTY_BASELINE, team)
+      expect(summary(first.plan).filter((x) => x.includes('lone') || x.includes('project'))).to.deep.equal([])
+      const done = cloud({servers: [server('s1'), lone], stacks: [stack('st1', {servers: ['s1', 'lone']})]})
+      const second = sync(done, first.state, first.baseline, team)
+      expect(summary(second.plan)).to.include('create device device:lone')
+      expect(second.state.devices.filter((x) => x.metadata.openstack_instance_id === 'lone').map((x) => x.rackId)).to.deep.equal([first.state.racks[0].id])
+    })
+  })
+
   describe('unknown statuses', () => {
     it('are shown as FAILED and reported once per value', () => {
       const c = cloud({servers: [server('a', {vmState: 'levitating'}), server('b', {vmState: 'levitating'})], stacks: [stack('st1', {servers: ['a', 'b']})]})
