@@ -5,6 +5,7 @@
  */
 import {expect} from 'chai'
 
+import {createConcertim} from '../../../src/lib/concertim/index.js'
 import type {Simulator} from '../../../src/sim/index.js'
 import {devicesByInstance, expectedMembers, racksByStack, startSyncWorld, type SyncWorld} from './support.js'
 
@@ -50,6 +51,26 @@ describe('Heat nested stacks', function () {
     expect((await w.sync()).writes).to.equal(0)
   })
 
+  it('a stack reconcile finds a device of its server in a rack it does not read (the full look lists every device): never a duplicate', async () => {
+    w = await startSyncWorld()
+    await w.sync()
+    const [other] = [...expectedMembers(w.sim).keys()].sort()
+    const stack = w.sim.changes.createStack({name: 'late', projectId: linkedProject(w), servers: 1})
+    const [serverId] = expectedMembers(w.sim).get(stack.id)?.servers ?? []
+    // A device for that server already exists, in another stack's rack (as a wrong placement once left it).
+    const concertim = createConcertim(w.config.concertim).api
+    const server = w.sim.world.servers.get(serverId)
+    const template = [...w.sim.concertim.templates.values()].find((t) => t.foreign_id === server?.flavorId)
+    const otherRack = racksByStack(w.sim).get(other)?.[0] ?? ''
+    await concertim.createDevice({details: {}, location: {facing: 'f', rack_id: otherRack, start_u: 30}, metadata: {openstack_instance_id: serverId, openstack_stack_id: other}, name: 'early-copy', status: 'ACTIVE', template_id: template?.id ?? '', type: 'Instance'})
+
+    const out = await w.reconcile({id: stack.id, kind: 'stack'})
+    expect(out.results.every((r) => r.ok), JSON.stringify(out.results)).to.equal(true)
+    const rack = racksByStack(w.sim).get(stack.id) ?? []
+    expect(racksOf(w.sim, serverId), 'one device, in its own stack rack').to.deep.equal(rack)
+    expect((await w.sync()).writes).to.equal(0)
+  })
+
   it("a scaling signal (only the group's nested stack updated) shows the new servers: the server's event and sync", async () => {
     w = await startSyncWorld()
     const top = w.sim.changes.createStack({group: true, name: 'asg', projectId: linkedProject(w), servers: 1})
@@ -92,5 +113,30 @@ describe('Heat nested stacks', function () {
     await w.sync()
     expect((await w.sync()).writes).to.equal(0)
     expect(racksOf(w.sim, early.id)).to.deep.equal(rack)
+  })
+
+  it('team_rack: a stack server whose device is in the stand-alone rack is made again in its stack rack, the misplaced one deleted', async () => {
+    w = await startSyncWorld({extra: {sync: {standalone_servers: 'team_rack'}}})
+    const project = linkedProject(w)
+    const lone = w.sim.changes.createServer({name: 'lone', projectId: project})
+    await w.sync()
+    const [standalone] = racksOf(w.sim, lone.id)
+    const sim = w.sim
+    const [stackId] = [...expectedMembers(sim).keys()].filter((id) => sim.world.stacks.get(id)?.projectId === project).sort()
+    const [serverId] = expectedMembers(w.sim).get(stackId)?.servers ?? []
+    const rack = racksByStack(w.sim).get(stackId) ?? []
+    // As a server created mid-way used to be placed: its device in the team's stand-alone rack.
+    const concertim = createConcertim(w.config.concertim).api
+    const [deviceId] = devicesByInstance(w.sim).get(serverId) ?? []
+    const device = await concertim.device(deviceId)
+    await concertim.deleteDevice(deviceId)
+    await concertim.createDevice({details: {}, location: {facing: 'f', rack_id: standalone, start_u: 20}, metadata: {...device?.metadata}, name: 'misplaced', status: 'ACTIVE', template_id: device?.template_id ?? '', type: 'Instance'})
+    expect(racksOf(w.sim, serverId)).to.deep.equal([standalone])
+
+    const run = await w.sync()
+    expect(run.results.every((r) => r.ok), JSON.stringify(run.results)).to.equal(true)
+    expect(racksOf(w.sim, serverId), 'one device, in its stack rack').to.deep.equal(rack)
+    expect(racksOf(w.sim, lone.id), 'the stand-alone server stays').to.deep.equal([standalone])
+    expect((await w.sync()).writes).to.equal(0)
   })
 })
