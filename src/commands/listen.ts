@@ -6,6 +6,7 @@ import {assertOwnQueue} from '../lib/amqp/topology.js'
 import {BaseCommand} from '../lib/base-command.js'
 import {ExitCode} from '../lib/exit-codes.js'
 import {engineReconciler} from '../lib/listen/engine-adapter.js'
+import {viewStoreClaim} from '../lib/listen/rack-locks.js'
 import {ListenService} from '../lib/listen/service.js'
 import {MemoryWatermarks, SharedWatermarks} from '../lib/listen/watermarks.js'
 import {createReconcileEngine} from '../lib/reconcile/engine.js'
@@ -37,6 +38,8 @@ It declares its own durable quorum queue (listen.queue) bound to the exchanges n
     const target = amqpTarget(config.rmq)
     const {engine, store} = createReconcileEngine(config, this.httpContext(), this.logger, {recordInBackground: true})
     const service = new ListenService({
+      // Reconciles that may write one rack run one at a time (the view store knows where devices are).
+      claim: viewStoreClaim(store),
       concurrency: l.concurrency,
       connectionName: `concertim-os listen ${hostname()}:${process.pid}`,
       deadLetterMalformed: l.dead_letter_malformed,
