@@ -281,7 +281,8 @@ export function desire(cloud: CloudState, concertim: ConcertimState, billing: Bi
       // A stack of the project whose resources are not fully known, or that Heat is still building,
       // may own this server: neither placed stand-alone (a device cannot move racks) nor deleted.
       if (projectsWithIncompleteStacks.has(server.projectId) || projectsWithStacksInProgress.has(server.projectId) || !cloud.complete.stacks) {
-        keep.push(deviceKey(server.id))
+        // Its device, if any, may be in the project's stand-alone rack: that rack stays with it.
+        keep.push(deviceKey(server.id), standaloneRackKey(server.projectId))
         continue
       }
       rack = standalone.get(server.projectId)

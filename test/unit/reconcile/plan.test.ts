@@ -578,6 +578,14 @@ describe('reconcile/plan', () => {
       })
     }
 
+    it("a stand-alone server's device and rack are kept, not updated nor deleted, while a stack of its project is in progress", () => {
+      const settledOnce = sync(cloud({servers: [lone]}), concertim(), EMPTY_BASELINE, team)
+      const building = cloud({servers: [server('lone', {status: 'SHUTOFF', vmState: 'stopped'})], stacks: [stack('st1', {}, {inProgress: true, status: 'CREATE_IN_PROGRESS'})]})
+      const during = sync(building, settledOnce.state, settledOnce.baseline, {...team, plan: {allowMassDelete: true}})
+      expect(summary(during.plan).filter((x) => x.includes('project') || x.includes('lone'))).to.deep.equal([])
+      expect(during.plan.kept).to.include.members(['device:lone', 'rack:project:proj-1'])
+    })
+
     it('a server created mid-way is not placed stand-alone, then lands in its stack rack when Heat lists it', () => {
       const building = cloud({servers: [server('s1'), lone], stacks: [stack('st1', {servers: ['s1']}, {inProgress: true, status: 'CREATE_IN_PROGRESS'})]})
       const first = sync(building, concertim(), EMPTY_BASELINE, team)
