@@ -5,10 +5,12 @@ import {amqpTarget} from '../lib/amqp/connection.js'
 import {assertOwnQueue} from '../lib/amqp/topology.js'
 import {BaseCommand} from '../lib/base-command.js'
 import {ExitCode} from '../lib/exit-codes.js'
-import {engineReconciler} from '../lib/listen/engine-adapter.js'
+import {engineReconciler, heatTopLevelStack} from '../lib/listen/engine-adapter.js'
+import {viewStoreClaim} from '../lib/listen/rack-locks.js'
 import {ListenService} from '../lib/listen/service.js'
 import {MemoryWatermarks, SharedWatermarks} from '../lib/listen/watermarks.js'
 import {createReconcileEngine} from '../lib/reconcile/engine.js'
+import {topLevelStack} from '../lib/reconcile/observe.js'
 
 export default class Listen extends BaseCommand<typeof Listen> {
   static override description = `Keep Concertim current in real time: the resident RabbitMQ consumer of OpenStack's notifications.
@@ -35,12 +37,15 @@ It declares its own durable quorum queue (listen.queue) bound to the exchanges n
     const queue = this.flags.queue ?? l.queue
     assertOwnQueue(queue)
     const target = amqpTarget(config.rmq)
-    const {engine, store} = createReconcileEngine(config, this.httpContext(), this.logger, {listen: true, recordInBackground: true})
+    const {engine, openstack, store} = createReconcileEngine(config, this.httpContext(), this.logger, {listen: true, recordInBackground: true})
     store.onWarning = (message) => this.logger.warn(message)
     if (!(await engine.seesAllProjects().catch(() => false))) {
       this.logger.error('the OpenStack token is not proven to see every project (no admin role, or its roles could not be read): listen deletes nothing until it is (other projects\' objects answer 404 to such a token); `concertim-os doctor` says more')
     }
+    // A nested stack's event is reconciled as its top-level stack's (Heat asked once per stack).
     const service = new ListenService({
+      // Reconciles that may write one rack run one at a time (the view store knows where devices are).
+      claim: viewStoreClaim(store),
       concurrency: l.concurrency,
       connectionName: `concertim-os listen ${hostname()}:${process.pid}`,
       deadLetterMalformed: l.dead_letter_malformed,
@@ -52,7 +57,7 @@ It declares its own durable quorum queue (listen.queue) bound to the exchanges n
       maxAttempts: l.max_attempts,
       prefetch: this.flags.prefetch ?? l.prefetch,
       // One listener (watermarks here) may use payload states; several on one queue (redis) read the server.
-      reconcile: engineReconciler(engine, this.logger, {payloadState: store.kind !== 'redis'}),
+      reconcile: engineReconciler(engine, this.logger, {payloadState: store.kind !== 'redis', topLevelStack: heatTopLevelStack(async (id) => topLevelStack(openstack, id))}),
       retry: {baseMs: l.retry_base_ms, maxMs: l.retry_max_ms},
       summaryIntervalMs: l.summary_interval * 1000,
       target,

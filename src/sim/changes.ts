@@ -318,6 +318,59 @@ export class CloudChanges {
     return stack
   }
 
+  /**
+   * A scaling signal on a stack's group (an AutoScalingGroup adjusts, a ResourceGroup resizes): only
+   * the group's nested stack is updated — it goes UPDATE_IN_PROGRESS, its new servers are created and
+   * listed as its resources as nova makes them — while the top-level stack keeps its `updated_time`
+   * and status. `finish: false` leaves the nested stack in progress (`finishScaling` completes it).
+   * Returns the new servers.
+   */
+  scaleGroup(stackId: string, addServers: number, opts: {finish?: boolean} = {}): Server[] {
+    const stack = this.stack(stackId)
+    const holder = this.serverHolder(stack)
+    if (holder === stack) throw new Error(`stack ${stackId} has no group`)
+    const req = this.requestId()
+    const now = this.world.now()
+    const owner = this.world.users.get(stack.userId)
+    const before = clone(holder)
+    if (holder.status !== 'UPDATE_IN_PROGRESS') {
+      holder.status = 'UPDATE_IN_PROGRESS'
+      holder.statusReason = 'Stack UPDATE started'
+      holder.updatedAt = now
+    }
+    const added: Server[] = []
+    for (let i = 0; i < addServers; i++) {
+      const existing = holder.resources.filter((r) => r.type === 'OS::Nova::Server').length
+      const template = holder.resources.map((r) => this.world.servers.get(r.physicalId)).find((x): x is Server => x !== undefined)
+      const s = this.provisioner.server({
+        createdAt: now,
+        flavorId: template?.flavorId ?? this.world.flavors.all()[0]?.id ?? '',
+        imageId: template?.imageId ?? '70a599e0-31e7-49b7-b260-868f441e862b',
+        name: `${stack.name}-node-${existing + 1}`,
+        networks: (template?.addresses ?? []).filter((a) => a.type === 'fixed').map((a) => this.world.networks.get(a.networkId)).filter((n): n is Network => n !== undefined),
+        projectId: stack.projectId,
+        stackId: stack.id,
+        userId: owner?.id ?? stack.userId,
+      })
+      holder.resources.push({createdAt: now, name: String(existing), physicalId: s.id, requiredBy: [], status: 'CREATE_COMPLETE', statusReason: 'state changed', type: 'OS::Nova::Server', updatedAt: now})
+      this.emitServer('create', null, s, req, 'spawning')
+      added.push(s)
+    }
+    if (opts.finish !== false) this.finishScaling(stackId, before)
+    return added
+  }
+
+  /** The group's nested stack of a scaling left in progress (`scaleGroup` with `finish: false`) completes. */
+  finishScaling(stackId: string, before?: Stack): Stack {
+    const holder = this.serverHolder(this.stack(stackId))
+    const was = before ?? clone(holder)
+    holder.status = 'UPDATE_COMPLETE'
+    holder.statusReason = 'Stack UPDATE completed successfully'
+    // Heat notifies for nested stacks as for any other (heat/engine/stack.py `_persist_state`).
+    this.emitStack('update', 'UPDATE', was, holder, this.requestId())
+    return holder
+  }
+
   createVolume(opts: {name: string | null; projectId: string; size: number; userId?: string}): Volume {
     const v = this.provisioner.volume({createdAt: this.world.now(), name: opts.name, projectId: opts.projectId, size: opts.size, userId: opts.userId ?? this.memberOf(opts.projectId)})
     this.emitVolume('create', null, v, this.requestId())

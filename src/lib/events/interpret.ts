@@ -74,7 +74,6 @@ const IGNORED_PREFIXES: ReadonlyArray<readonly [string, Family, string]> = [
   ['service.', 'nova-versioned', 'not shown'],
   ['libvirt.', 'nova-versioned', 'not shown'],
   ['metrics.update', 'nova-versioned', 'not shown'],
-  ['orchestration.autoscaling.', 'heat', 'autoscaling events are followed through their stack'],
   ['orchestration.', 'heat', 'not a stack event'],
   ['snapshot.', 'cinder', 'snapshots are not shown'],
   ['backup.', 'cinder', 'backups are not shown'],
@@ -93,6 +92,7 @@ export function interpret(m: OsloMessage): Interpretation {
   if (t.startsWith('instance.') && !t.startsWith('instance.exists')) return novaVersioned(m)
   if (t.startsWith('compute.instance.') && !t.startsWith('compute.instance.exists')) return novaLegacy(m)
   if (t.startsWith('orchestration.stack.')) return heat(m)
+  if (t.startsWith('orchestration.autoscaling.')) return autoscaling(m)
   if (t.startsWith('volume.') && !t.startsWith('volume.exists') && !t.startsWith('volume.usage')) return cinder(m)
   if (t.startsWith('network.')) return neutron(m)
   if (/^identity\.(project|user)\./.test(t)) {
@@ -112,7 +112,16 @@ function actionOf(eventType: string, prefix: string): string {
 }
 
 function entity(m: OsloMessage, family: Family, kind: EntityKind, id: string, action: string, state?: PayloadState): Interpretation {
-  return {action, eventType: m.eventType, family, kind: 'entity', messageId: m.messageId, ref: {id, kind}, state, version: m.timestampUs}
+  const projectId = projectOf(m.payload)
+  return {action, eventType: m.eventType, family, kind: 'entity', messageId: m.messageId, ...(projectId === undefined ? {} : {projectId}), ref: {id, kind}, state, version: m.timestampUs}
+}
+
+/** The project a payload names (heat, cinder, nova legacy `tenant_id`; nova versioned `tenant_id` in its object; neutron `project_id`). */
+function projectOf(payload: unknown): string | undefined {
+  if (!isObject(payload)) return undefined
+  const nova = isObject(payload['nova_object.data']) ? payload['nova_object.data'] : undefined
+  const net = isObject(payload.network) ? payload.network : undefined
+  return str(payload.tenant_id) ?? str(payload.project_id) ?? str(nova?.tenant_id) ?? str(net?.project_id) ?? str(net?.tenant_id)
 }
 
 function malformed(m: OsloMessage, what: string): Interpretation {
@@ -211,6 +220,20 @@ function heat(m: OsloMessage): Interpretation {
   // Heat's payload carries no resources and no outputs: the rack needs the stack fetched.
   const deleted = p.state === 'DELETE_COMPLETE'
   return entity(m, 'heat', 'stack', id, action, deleted ? {deleted: true, kind: 'stack'} : undefined)
+}
+
+/**
+ * `orchestration.autoscaling.start|end|error` (heat/engine/notification/autoscaling.py): the body of
+ * the stack that holds the scaling group (`stack_identity`), plus `adjustment`, `capacity`,
+ * `groupname`. A scaling changes only the group's nested stack: the holding stack is reconciled (read
+ * afresh: its resources changed while its own `updated_time` did not).
+ */
+function autoscaling(m: OsloMessage): Interpretation {
+  const p = m.payload
+  if (!isObject(p)) return malformed(m, 'payload is not an object')
+  const id = stackId(p.stack_identity)
+  if (id === undefined) return malformed(m, 'payload has no stack_identity')
+  return entity(m, 'heat', 'stack', id, `autoscaling.${m.eventType.slice('orchestration.autoscaling.'.length)}`)
 }
 
 // ---------------------------------------------------------------------------------------------

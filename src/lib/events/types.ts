@@ -55,6 +55,11 @@ export type Interpretation =
       family: Family
       kind: 'entity'
       messageId?: string
+      /**
+       * The project the entity belongs to, when the payload names it (heat `tenant_id`, nova
+       * `tenant_id`, cinder `tenant_id`, neutron `project_id`): what `listen` serializes rack writes by.
+       */
+      projectId?: string
       ref: EntityRef
       /** Present when the payload carries the entity's full state (or its deletion). */
       state?: PayloadState

@@ -9,6 +9,7 @@
 import type {Logger} from '../output/logger.js'
 import {decodeBody, entityKey, type EntityRef, interpret} from '../events/index.js'
 import {advanceMark, backoffDelay, type BackoffOptions, deadLetterReason, type HeldEvent, hintFor, isStale, isTransient, type ReconcileEntity} from './policy.js'
+import {claimFor, RackLocks, type WriteClaim} from './rack-locks.js'
 import type {ListenStats} from './stats.js'
 import type {Watermarks} from './watermarks.js'
 
@@ -23,6 +24,11 @@ export interface Delivery {
 }
 
 export interface DispatcherOptions {
+  /**
+   * What an entity's reconcile writes (see `claimFor`): reconciles that may write the same rack run
+   * one at a time. Default: `claimFor` without the view store (every entity of a project in turn).
+   */
+  claim?: (ref: EntityRef, projectId: string | undefined) => Promise<WriteClaim>
   /** Entities reconciled at once (the others wait their turn, their messages unacked). */
   concurrency?: number
   /** Dead-letter bodies that are not notifications (else ack and count them). */
@@ -60,6 +66,7 @@ export class Dispatcher {
   private held = 0
   private running = 0
   private readonly ready: EntityWork[] = []
+  private readonly locks = new RackLocks()
 
   constructor(private readonly o: DispatcherOptions) {}
 
@@ -222,9 +229,13 @@ export class Dispatcher {
       batch = live
       if (batch.length === 0) return
       const hint = hintFor(batch, mark)
-      stats.counters.reconciles++
+      const projectId = batch.find((h) => h.event.projectId !== undefined)?.event.projectId
       try {
-        const outcome = await this.o.reconcile(work.ref, hint)
+        const claim = this.o.claim === undefined ? claimFor(work.ref, projectId) : await this.o.claim(work.ref, projectId)
+        const outcome = await this.locks.run(claim, async () => {
+          stats.counters.reconciles++
+          return this.o.reconcile(work.ref, hint)
+        })
         const next = advanceMark(mark, batch)
         if (next !== undefined) {
           await watermarks.set(work.key, next).catch((error: unknown) => logger.warn({entity: work.key, err: error}, 'watermark not saved'))

@@ -58,6 +58,13 @@ export function judgeOutcome(outcome: EngineOutcome): ReconcileFailure | undefin
 
 export interface EngineReconcilerOptions {
   /**
+   * A stack's top-level stack id (itself for a top-level stack; null when Heat no longer has it): a
+   * nested stack's event (a group's member stack) is its top-level stack's, whose rack is written —
+   * and within whose scope the plan deletes. Without it the engine still observes the top-level
+   * stack but plans its deletions within the nested stack's scope.
+   */
+  topLevelStack?: (stackId: string) => Promise<null | string>
+  /**
    * Let an entity's state from its notification stand in for a GET. Safe only when one
    * process handles all the events of an entity (watermarks in this process): with several
    * listeners on one queue (the redis store), two of them may hold an older and a newer event of
@@ -85,9 +92,27 @@ export function engineReconciler(engine: EntityEngine, logger: Logger, opts: Eng
     const state = hint.payloadState
     const payload: PayloadEntity | undefined =
       opts.payloadState === true && state !== undefined && !state.deleted && state.kind === ref.kind ? {kind: state.kind, record: state.record, unknown: state.unknown} as PayloadEntity : undefined
-    const outcome = await engine.reconcile({id: ref.id, kind: ref.kind}, payload === undefined ? {} : {payload})
+    const id = ref.kind === 'stack' && opts.topLevelStack !== undefined ? ((await opts.topLevelStack(ref.id)) ?? ref.id) : ref.id
+    const outcome = await engine.reconcile({id, kind: ref.kind}, payload === undefined ? {} : {payload})
     const failure = judgeOutcome(outcome)
     if (failure) throw failure
     return {applied: outcome.applied}
+  }
+}
+
+/**
+ * `topLevelStack` over Heat (`GET /stacks/{id}` up the `parent` chain). A stack's place in its tree
+ * never changes, so each answer is kept (bounded); a stack Heat does not have is asked again.
+ */
+export function heatTopLevelStack(find: (stackId: string) => Promise<null | {id: string}>, max = 10_000): (stackId: string) => Promise<null | string> {
+  const known = new Map<string, string>()
+  return async (stackId) => {
+    const hit = known.get(stackId)
+    if (hit !== undefined) return hit
+    const top = await find(stackId)
+    if (top === null) return null
+    if (known.size >= max) known.delete(known.keys().next().value as string)
+    known.set(stackId, top.id)
+    return top.id
   }
 }

@@ -7,13 +7,15 @@ import type {AmqpTarget} from '../amqp/connection.js'
 import {NotificationConsumer} from '../amqp/consumer.js'
 import type {ListenTopology} from '../amqp/topology.js'
 import type {Logger} from '../output/logger.js'
-import {Dispatcher} from './dispatcher.js'
+import {Dispatcher, type DispatcherOptions} from './dispatcher.js'
 import {type HealthReport, type HealthServer, startHealthServer} from './health.js'
 import type {BackoffOptions, ReconcileEntity} from './policy.js'
 import {ListenStats} from './stats.js'
 import type {Watermarks} from './watermarks.js'
 
 export interface ListenServiceOptions {
+  /** What an entity's reconcile writes (reconciles writing one rack run one at a time); see `Dispatcher`. */
+  claim?: DispatcherOptions['claim']
   /** Entities reconciled at once. */
   concurrency?: number
   connectionName: string
@@ -62,6 +64,7 @@ export class ListenService {
     })
     this.failed.catch(() => undefined)
     this.dispatcher = new Dispatcher({
+      ...(o.claim === undefined ? {} : {claim: o.claim}),
       concurrency: o.concurrency,
       deadLetterMalformed: o.deadLetterMalformed,
       debounceMs: o.debounceMs,

@@ -42,6 +42,11 @@ export interface StackMembership {
 
 export interface Stack {
   id: string
+  /**
+   * Heat is working on the stack or one of its nested stacks (*_IN_PROGRESS): what it owns is not
+   * settled (a server it is creating may not be among its resources yet). Absent: not known to be.
+   */
+  inProgress?: boolean
   name: string
   outputs: readonly StackOutput[]
   /** Heat `stack_owner`: the Keystone user name that created the stack. */
@@ -136,5 +141,10 @@ export interface CloudState {
   projects: readonly Project[]
   servers: readonly Server[]
   stacks: readonly Stack[]
+  /**
+   * Projects with a stack Heat is working on (*_IN_PROGRESS, itself or a nested stack) beyond those
+   * in `stacks` (a scoped observation lists a project's stacks but keeps only the entity's owner).
+   */
+  stacksInProgressOf?: readonly string[]
   volumes: readonly Volume[]
 }

@@ -149,8 +149,22 @@ export type RackCreate = ActionCommon & {body: null | RackCreateBody; kind: 'cre
 export type RackUpdate = ActionCommon & {body: null | RackUpdateBody; kind: 'update'; object: 'rack'}
 /** Deletes racks with `?recurse=true`: only when every device in it is ours (else blocked). */
 export type RackDelete = ActionCommon & {body: null; kind: 'delete'; object: 'rack'}
-export type DeviceCreate = ActionCommon & {body: DeviceCreateBody | null; kind: 'create'; object: 'device'}
-export type DeviceUpdate = ActionCommon & {body: DeviceUpdateBody | null; kind: 'update'; object: 'device'}
+/**
+ * A device of ours (metadata `openstack_instance_id`) for the same cloud object, in a rack where it
+ * does not belong. Concertim cannot move a device between racks: the device is made again in the
+ * right rack and this one is deleted by `apply` — only after the action carrying it succeeded, so
+ * that the cloud object is never left without a device (a failure in between leaves both: the next
+ * run keeps the one in the right rack and deletes this one).
+ */
+export interface SupersededDevice {
+  concertimId: string
+  name: string
+  rackId: null | string
+}
+
+export type DeviceCreate = ActionCommon & {body: DeviceCreateBody | null; kind: 'create'; object: 'device'; supersedes?: readonly SupersededDevice[]}
+/** An update with `supersedes` may have an empty body: the device is right, a copy elsewhere goes. */
+export type DeviceUpdate = ActionCommon & {body: DeviceUpdateBody | null; kind: 'update'; object: 'device'; supersedes?: readonly SupersededDevice[]}
 export type DeviceDelete = ActionCommon & {body: null; kind: 'delete'; object: 'device'}
 
 /**

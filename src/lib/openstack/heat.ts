@@ -18,6 +18,8 @@ export interface ListStacksOptions {
   globalTenant?: boolean
   /** Only this project's stacks (Heat's `tenant` filter, with global_tenant). */
   projectId?: string
+  /** Nested stacks too (ResourceGroup / AutoScalingGroup members), each with its `parent`. */
+  showNested?: boolean
 }
 
 export interface ListResourcesOptions {
@@ -69,7 +71,7 @@ export class HeatClient {
 
   /** Every stack (of every project unless told otherwise), every page. */
   async listStacks(opts: ListStacksOptions = {}): Promise<HeatStack[]> {
-    const first = {global_tenant: opts.globalTenant === false ? undefined : 'true', limit: this.pageSize, tenant: opts.projectId}
+    const first = {global_tenant: opts.globalTenant === false ? undefined : 'true', limit: this.pageSize, show_nested: opts.showNested === true ? 'true' : undefined, tenant: opts.projectId}
     const {items} = await collectPages<HeatStack>({system: 'heat', what: 'stacks'}, first, async (params) => {
       const res = await this.session.request<{links?: ApiLink[]; stacks: HeatStack[]}>('orchestration', {params, url: 'stacks'})
       return {items: res.data.stacks ?? [], next: nextLink(res.data.links)}

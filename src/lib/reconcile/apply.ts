@@ -7,6 +7,11 @@
  * aborts the others: it is reported with the object and the reason. A create whose parent (the rack
  * or template created earlier in the same plan, `Action.refs`) was not created fails with that reason.
  *
+ * A device create or update that `supersedes` copies of its device in wrong racks (Concertim cannot
+ * move a device between racks) deletes them after its own write succeeded, never before: a failure
+ * in between leaves the cloud object with two devices (reported as a failure; the next run keeps the
+ * one in the right rack and deletes the other), never with none.
+ *
  * Crash safety comes from the matching, not from here: every object carries its cloud id in its own
  * fields (template `foreign_id`, rack and device metadata), so a run after a crash finds what the
  * crashed run created and does not create it again.
@@ -86,10 +91,26 @@ export async function apply(plan: {actions: readonly Action[]}, concertim: Conce
     }
     try {
       const id = await write(action)
-      report(action, {concertimId: id, ok: true})
+      const left = await removeSuperseded(action)
+      if (left === undefined) report(action, {concertimId: id, ok: true})
+      else report(action, {concertimId: id, error: left, ok: false})
     } catch (error) {
       report(action, {...(action.concertimId === null ? {} : {concertimId: action.concertimId}), error: messageOf(error), ok: false})
     }
+  }
+
+  /** The copies a device action supersedes, deleted now that it succeeded; why some are left, if any. */
+  const removeSuperseded = async (action: Action): Promise<string | undefined> => {
+    if (action.object !== 'device' || action.kind === 'delete' || action.supersedes === undefined) return undefined
+    const left: string[] = []
+    for (const copy of action.supersedes) {
+      try {
+        await concertim.deleteDevice(copy.concertimId)
+      } catch (error) {
+        left.push(`device ${copy.name} (${copy.concertimId}) in rack ${copy.rackId ?? '(none)'}: ${messageOf(error)}`)
+      }
+    }
+    return left.length === 0 ? undefined : `written, but the misplaced copy could not be deleted (${left.join('; ')}); it goes next run`
   }
 
   const write = async (action: Action): Promise<string> => {
@@ -128,7 +149,8 @@ export async function apply(plan: {actions: readonly Action[]}, concertim: Conce
       }
       case 'update:device': {
         const a = action as Extract<Action, {kind: 'update'; object: 'device'}>
-        await concertim.updateDevice(idOf(a), a.body as ClientDeviceUpdate)
+        // Only a misplaced copy to delete: nothing to write to the device itself.
+        if (a.body !== null && Object.keys(a.body).length > 0) await concertim.updateDevice(idOf(a), a.body as ClientDeviceUpdate)
         return idOf(a)
       }
       case 'delete:device': {

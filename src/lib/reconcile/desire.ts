@@ -264,6 +264,8 @@ export function desire(cloud: CloudState, concertim: ConcertimState, billing: Bi
   const volumeStack = firstOwner(stacks, (s) => s.resources.volumes)
   const networkStack = firstOwner(stacks, (s) => s.resources.networks)
   const projectsWithIncompleteStacks = new Set(stacks.filter((s) => !s.resourcesComplete).map((s) => s.projectId))
+  // Heat is building a stack of these projects: a server it is creating may not be among its resources yet.
+  const projectsWithStacksInProgress = new Set([...stacks.filter((s) => s.inProgress === true).map((s) => s.projectId), ...(cloud.stacksInProgressOf ?? [])])
 
   const devices: DesiredDevice[] = []
   const standalone = new Map<string, DesiredRack>()
@@ -276,9 +278,11 @@ export function desire(cloud: CloudState, concertim: ConcertimState, billing: Bi
       if (options.standaloneServers !== 'team_rack') continue
       const team = teamByProject.get(server.projectId)
       if (team === undefined) continue
-      // A stack of the project whose resources are not fully known may own this server.
-      if (projectsWithIncompleteStacks.has(server.projectId) || !cloud.complete.stacks) {
-        keep.push(deviceKey(server.id))
+      // A stack of the project whose resources are not fully known, or that Heat is still building,
+      // may own this server: neither placed stand-alone (a device cannot move racks) nor deleted.
+      if (projectsWithIncompleteStacks.has(server.projectId) || projectsWithStacksInProgress.has(server.projectId) || !cloud.complete.stacks) {
+        // Its device, if any, may be in the project's stand-alone rack: that rack stays with it.
+        keep.push(deviceKey(server.id), standaloneRackKey(server.projectId))
         continue
       }
       rack = standalone.get(server.projectId)

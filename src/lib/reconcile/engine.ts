@@ -599,7 +599,7 @@ export function createReconcileEngine(
   ctx: HttpContext,
   logger?: Logger,
   overrides: Pick<EngineOptions, 'recordInBackground'> & {listen?: boolean} = {},
-): {engine: ReconcileEngine; store: ViewStore} {
+): {engine: ReconcileEngine; openstack: ReturnType<typeof createOpenStack>; store: ViewStore} {
   const {listen, ...rest} = overrides
   const options: EngineOptions = {...engineOptionsFromConfig(config), ...rest}
   // listen: a cap on deletions over time, since each of its plans deletes little.
@@ -614,5 +614,5 @@ export function createReconcileEngine(
     ...options,
     defaultRackHeight: concertim.defaultRackHeight,
   })
-  return {engine, store}
+  return {engine, openstack, store}
 }

@@ -9,7 +9,9 @@
  * Heat is the costly system: a stack's resources (with nested ones) and outputs are one call each.
  * They are read only for stacks of projects linked to a Concertim team, and only when the stack
  * changed since they were last read (`stackCache`, kept by the engine in the view store, keyed by
- * the stack's update time and status): a stack that did not change has the same resources.
+ * the update time and status of the stack and of each of its nested stacks — a scaling signal
+ * updates only the group's nested stack): a stack tree that did not change has the same resources.
+ * A tree that is *_IN_PROGRESS is always read again (its key does not change while Heat works).
  */
 import pLimit from 'p-limit'
 
@@ -30,6 +32,7 @@ import type {Logger} from '../output/logger.js'
 import {managedRackKey} from './plan.js'
 import {standaloneRackKey, stackRackKey} from './desire.js'
 import type {Decode} from './owned-fields.js'
+import {isInProgress, ownVersion, type TreeVersion, treeVersions} from './stack-tree.js'
 
 /** How deep nested stacks (resource groups, provider templates) are listed with a stack's resources. */
 export const NESTED_DEPTH = 3
@@ -272,8 +275,9 @@ export function membershipOf(resources: readonly HeatResource[], groupMembers: R
   return {networks: [...networks].sort(), servers: [...servers].sort(), volumes: [...volumes].sort()}
 }
 
+/** A stack's own version (see `treeVersions` for a top-level stack with nested ones). */
 export function stackVersion(s: Pick<HeatStack, 'creation_time' | 'stack_status' | 'updated_time'>): string {
-  return `${s.updated_time ?? s.creation_time ?? ''}|${s.stack_status}`
+  return ownVersion(s)
 }
 
 export function toConcertimTeam(t: Team): ConcertimTeam {
@@ -364,11 +368,15 @@ class HeatReader {
     return this.cache.get(stackId)
   }
 
-  /** Resources and outputs of a stack, from the cache when the stack did not change. */
-  async membership(stack: HeatStack, opts: {fresh?: boolean} = {}): Promise<StackRead> {
-    const version = stackVersion(stack)
+  /**
+   * Resources and outputs of a stack, from the cache when its tree did not change (`tree`: its
+   * version with its nested stacks' folded in, from a listing with them) and is not in progress.
+   */
+  async membership(stack: HeatStack, opts: {fresh?: boolean; tree?: TreeVersion} = {}): Promise<StackRead> {
+    const version = opts.tree?.version ?? stackVersion(stack)
+    const settled = !isInProgress(stack.stack_status) && opts.tree?.inProgress !== true
     const cached = this.cache.get(stack.id)
-    if (opts.fresh !== true && cached !== undefined && cached.version === version) {
+    if (opts.fresh !== true && settled && cached !== undefined && cached.version === version) {
       // Name, status and reason as the listing gives them now (entries of older versions lack them).
       return {entry: {...cached, name: stack.stack_name, status: stack.stack_status, statusReason: stack.stack_status_reason ?? null}, fresh: false, outcome: 'ok'}
     }
@@ -411,9 +419,11 @@ class HeatReader {
   }
 }
 
-function toStack(s: HeatStack, entry: StackCacheEntry): Stack {
+function toStack(s: HeatStack, entry: StackCacheEntry, tree?: TreeVersion): Stack {
+  const inProgress = isInProgress(s.stack_status) || tree?.inProgress === true
   return {
     id: s.id,
+    ...(inProgress ? {inProgress} : {}),
     name: s.stack_name,
     outputs: entry.outputs,
     owner: entry.owner ?? s.stack_owner ?? null,
@@ -506,7 +516,7 @@ async function observeAll(clients: ObserveClients, options: ObserveOptions): Pro
   const [flavors, projects, stacks, servers, volumes, networks] = await Promise.all([
     listing('nova flavor', problems, async () => os.nova.listFlavors()),
     options.projects === true ? listing('keystone project', problems, async () => (await os.keystone.listProjects()).items) : Promise.resolve({complete: true, items: []}),
-    listing('heat stack', problems, async () => os.heat.listStacks({globalTenant: true})),
+    listing('heat stack', problems, async () => os.heat.listStacks({globalTenant: true, showNested: true})),
     (async () => {
       try {
         const l = await os.nova.listServers()
@@ -526,6 +536,7 @@ async function observeAll(clients: ObserveClients, options: ObserveOptions): Pro
   const limit = pLimit(Math.max(1, options.concurrency))
   const stackCache = new Map<string, StackCacheEntry>()
   const topLevel = stacks.items.filter((s) => s.parent === undefined || s.parent === null)
+  const trees = treeVersions(stacks.items)
   await heat.prepare(topLevel.map((s) => s.id))
   let stacksComplete = stacks.complete
   const modelStacks: Stack[] = []
@@ -536,11 +547,12 @@ async function observeAll(clients: ObserveClients, options: ObserveOptions): Pro
         modelStacks.push(toStack(s, {outputs: [], owner: s.stack_owner ?? null, projectId: s.project, resources: {networks: [], servers: [], volumes: []}, version: ''}))
         return
       }
-      const read = await limit(async () => heat.membership(s))
+      const tree = trees.get(s.id)
+      const read = await limit(async () => heat.membership(s, {tree}))
       if (read.outcome === 'failed') stacksComplete = false
       if (read.outcome !== 'ok') return
       stackCache.set(s.id, read.entry)
-      modelStacks.push(toStack(s, read.entry))
+      modelStacks.push(toStack(s, read.entry, tree))
     }),
   )
   const devices = (await devicesP).map((d) => toConcertimDevice(d))
@@ -582,11 +594,27 @@ async function stackById(os: ObserveClients['openstack'], id: string): Promise<H
   return s.stack_status === 'DELETE_COMPLETE' ? null : s
 }
 
+/** How many parents up a nested stack is followed (Heat's own `max_nested_stack_depth` default is 5). */
+const MAX_NESTING = 10
+
+/**
+ * The top-level stack of a stack (itself when it has no `parent`), by following `parent` up with
+ * GETs, as a controller maps a child object to its owner. Null when the stack, or a stack above it,
+ * is gone (404 or DELETE_COMPLETE).
+ */
+export async function topLevelStack(os: ObserveClients['openstack'], id: string): Promise<HeatStackDetail | null> {
+  let s = await stackById(os, id)
+  for (let depth = 0; s !== null && s.parent !== undefined && s.parent !== null && s.parent !== '' && depth < MAX_NESTING; depth++) s = await stackById(os, s.parent)
+  return s
+}
+
 /**
  * One entity (listen): a server, volume or network (by GET), the stack that owns it (found among the
- * stacks of its project), a stack with what it owns, or a whole project. Only the Concertim devices of
- * the racks concerned are read, plus the entity's own device (by the id the view store knows, or
- * from the full device listing when the store does not know it: never a duplicate).
+ * stacks of its project), a stack (its top-level stack, for a nested one) with what it owns, or a
+ * whole project. With cached teams and templates only the Concertim devices of the racks concerned
+ * are read, plus the entity's own device (by the id the view store knows, or from the full device
+ * listing when the store does not know it: never a duplicate); the full look of a stack or project
+ * reads every device (a device for one of its cloud objects may be in another rack).
  */
 async function observeScoped(clients: ObserveClients, options: ObserveOptions): Promise<Observation> {
   const scope = options.scope
@@ -646,7 +674,8 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
       break
     }
     case 'stack': {
-      const s = await stackById(os, scope.id)
+      // A nested stack (a group's member stack) is its top-level stack's: that one rack is reconciled.
+      const s = await topLevelStack(os, scope.id)
       if (s === null) confirmedGone.add(scope.id)
       else {
         scopedStack = s
@@ -683,6 +712,7 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
 
   // The stacks concerned, with what they own.
   const stacks: Stack[] = []
+  const stacksInProgressOf = new Set<string>()
   const stackCache = new Map<string, StackCacheEntry>()
   let stacksComplete = true
   const limit = pLimit(Math.max(1, options.concurrency))
@@ -700,28 +730,31 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
       stacks.push(toStack({...scopedStack, project: projectId ?? undefined}, read.entry))
     }
   } else if (projectId !== null) {
-    const list = await listing('heat stack', problems, async () => os.heat.listStacks({globalTenant: true, projectId: projectId ?? undefined}))
+    // With the nested stacks: their versions are folded into their top-level stack's (see `treeVersions`).
+    const list = await listing('heat stack', problems, async () => os.heat.listStacks({globalTenant: true, projectId: projectId ?? undefined, showNested: true}))
     stacksComplete = list.complete
     const entity = scope.kind === 'project' ? undefined : scope.id
-    await heat.prepare(list.items.map((s) => s.id))
-    const read = await Promise.all(
-      list.items
-        .filter((s) => (s.parent === undefined || s.parent === null) && (s.project === undefined || s.project === projectId))
-        .map(async (s) => limit(async () => ({r: await heat.membership(s), s}))),
-    )
+    const trees = treeVersions(list.items)
+    const tops = list.items.filter((s) => (s.parent === undefined || s.parent === null) && (s.project === undefined || s.project === projectId))
+    await heat.prepare(tops.map((s) => s.id))
+    const read = await Promise.all(tops.map(async (s) => limit(async () => ({r: await heat.membership(s, {tree: trees.get(s.id)}), s}))))
     for (const {r, s} of read) {
       if (r.outcome === 'failed') stacksComplete = false
       if (r.outcome !== 'ok') continue
       stackCache.set(s.id, r.entry)
+      const tree = trees.get(s.id)
       const owns = entity !== undefined && ownsEntity(r.entry.resources, entity)
-      if (scope.kind === 'project') stacks.push(toStack({...s, project: projectId}, r.entry))
+      if (scope.kind === 'project') stacks.push(toStack({...s, project: projectId}, r.entry, tree))
       else if (owns) {
         // The owner is read fresh so that its rack is shown as it is now.
-        const again = r.fresh ? r : await heat.membership(s, {fresh: true})
+        const again = r.fresh ? r : await heat.membership(s, {fresh: true, tree})
         if (again.outcome === 'ok') {
           stackCache.set(s.id, again.entry)
-          stacks.push(toStack({...s, project: projectId}, again.entry))
+          stacks.push(toStack({...s, project: projectId}, again.entry, tree))
         } else if (again.outcome === 'failed') stacksComplete = false
+      } else if (projectId !== null && (tree?.inProgress === true || isInProgress(s.stack_status))) {
+        // Heat is still building it: it may own the entity without listing it yet (never placed stand-alone meanwhile).
+        stacksInProgressOf.add(projectId)
       }
     }
   }
@@ -803,7 +836,10 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
   })
   let devices: ConcertimDevice[] = []
   const known = entityKey === undefined || options.knownConcertimId === undefined ? undefined : await options.knownConcertimId(entityKey)
-  if (entityKey !== undefined && known === undefined) {
+  // The full look of a stack or project (what a plan that creates devices needs): every device, so that
+  // one already made for a cloud object, in whatever rack, is found (never a duplicate).
+  const fullLook = fetched === undefined && (scope.kind === 'stack' || scope.kind === 'project')
+  if ((entityKey !== undefined && known === undefined) || fullLook) {
     devices = (await clients.concertim.devices()).map((d) => toConcertimDevice(d))
   } else {
     const fromRacks = fetched ?? (await Promise.all(racks.map(async (r) => limit(async () => clients.concertim.rack(r.id)))))
@@ -844,7 +880,7 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
 
   return {
     billing,
-    cloud: {complete, flavors: flavors.items, networks, projects: [], servers, stacks, volumes},
+    cloud: {complete, flavors: flavors.items, networks, projects: [], servers, stacks, ...(stacksInProgressOf.size > 0 ? {stacksInProgressOf: [...stacksInProgressOf]} : {}), volumes},
     concertim: {...base, devices},
     confirmedGone,
     ...(Object.values(fromCache).some(Boolean) ? {fromCache} : {}),

@@ -33,6 +33,7 @@ import type {
   RackCreate,
   RackUpdate,
   RackUpdateBody,
+  SupersededDevice,
   TemplateCreate,
   TemplateUpdate,
   TemplateUpdateBody,
@@ -360,35 +361,50 @@ export function plan(desired: DesiredState, actual: ConcertimState, baseline: Ba
     else list.push(d)
   }
 
+  // Every device of ours by key (several when a cloud object has copies, e.g. one left in a wrong rack).
+  const copiesOfKey = new Map<string, ConcertimDevice[]>()
+  for (const d of [...actual.devices].sort(byId)) {
+    const key = managedDeviceKey(d, decode)
+    if (key !== null) copiesOfKey.set(key, [...(copiesOfKey.get(key) ?? []), d])
+  }
+  const superseded = (d: ConcertimDevice): SupersededDevice => ({concertimId: d.id, name: d.name, rackId: d.rackId})
+
   for (const [rackKey, wanted] of [...devicesOfRack].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
     const slot = rackSlots.get(rackKey)
     if (slot === undefined) continue // the rack may not be created (requireCmPrefix)
     wanted.sort(byKey)
     const inRack = slot.concertimId === null ? [] : (devicesByRack.get(slot.concertimId) ?? [])
+    // The device of each desired one here (its copy in this rack, if any) and its copies in other racks.
+    const found = new Map<string, ConcertimDevice>()
+    const elsewhere = new Map<string, ConcertimDevice[]>()
+    for (const d of wanted) {
+      const copies = copiesOfKey.get(d.key) ?? []
+      const here = slot.concertimId === null ? undefined : copies.find((c) => c.rackId === slot.concertimId)
+      if (here !== undefined) found.set(d.key, here)
+      const away = copies.filter((c) => slot.concertimId === null || c.rackId !== slot.concertimId)
+      if (away.length > 0) elsewhere.set(d.key, away)
+    }
     const matchedHere = new Set<string>()
     const requests: NameRequest[] = []
     for (const d of wanted) {
-      const a = deviceByKey.get(d.key)
-      const here = a !== undefined && a.rackId === slot.concertimId && slot.concertimId !== null
-      if (here) matchedHere.add(a.id)
-      requests.push({alsoAccepted: [legacyDeviceName(d.name)], base: d.name, key: d.key, ...(here ? {current: a.name} : {})})
+      const a = found.get(d.key)
+      if (a !== undefined) matchedHere.add(a.id)
+      requests.push({alsoAccepted: [legacyDeviceName(d.name)], base: d.name, key: d.key, ...(a === undefined ? {} : {current: a.name})})
     }
     const taken = new Set(inRack.filter((d) => !matchedHere.has(d.id)).map((d) => d.name))
     const names = assignNames(requests, taken, MAX_DEVICE_NAME)
 
     const creates: DesiredDevice[] = []
     for (const d of wanted) {
-      const a = deviceByKey.get(d.key)
+      const a = found.get(d.key)
+      const away = (elsewhere.get(d.key) ?? []).map((c) => superseded(c))
       if (a === undefined) {
+        // None here: made here; a copy in another rack (devices cannot move between racks) goes once it is.
         creates.push(d)
         continue
       }
-      if (a.rackId !== slot.concertimId) {
-        notices.push({
-          key: d.key,
-          message: `device ${a.name} (${a.id}) is in rack ${a.rackId ?? '(none)'}, but ${d.cloudId} now belongs to rack ${slot.name}; devices cannot move between racks, so it is left as it is`,
-          object: 'device',
-        })
+      if (a.type !== d.type) {
+        notices.push({key: d.key, message: `device ${a.name} (${a.id}) is a ${a.type}, but ${d.cloudId} is a ${d.type}; left as it is`, object: 'device'})
         continue
       }
       if (a.type !== d.type) {
@@ -433,10 +449,11 @@ export function plan(desired: DesiredState, actual: ConcertimState, baseline: Ba
           })
         }
       }
-      if (!changes.any) {
+      if (!changes.any && away.length === 0) {
         observed[d.key] = {concertimId: a.id, hash}
         continue
       }
+      const copies = away.length === 0 ? '' : `${away.map((c) => `device ${c.name} (${c.concertimId}) in rack ${c.rackId ?? '(none)'}`).join(', ')} showed it in the wrong rack: deleted`
       deviceActions.push({
         body,
         changes: changes.fields,
@@ -447,13 +464,15 @@ export function plan(desired: DesiredState, actual: ConcertimState, baseline: Ba
         kind: 'update',
         name,
         object: 'device',
-        reason: updateReason(baseline, d.key, hash, changes),
+        reason: [changes.any ? updateReason(baseline, d.key, hash, changes) : '', copies].filter((x) => x !== '').join('; '),
+        ...(away.length === 0 ? {} : {supersedes: away}),
       })
     }
 
     for (const d of creates) {
       const name = names.get(d.key) ?? d.name
-      const common = {changes: {}, cloudId: d.cloudId, concertimId: null, key: d.key, kind: 'create', name, object: 'device'} as const
+      const away = (elsewhere.get(d.key) ?? []).map((c) => superseded(c))
+      const common = {changes: {}, cloudId: d.cloudId, concertimId: null, key: d.key, kind: 'create', name, object: 'device', ...(away.length === 0 ? {} : {supersedes: away})} as const
       const fail = (why: string): void => {
         deviceActions.push({...common, body: null, failed: why, reason: `new ${d.type.toLowerCase()} ${d.cloudId}`})
       }
@@ -509,7 +528,10 @@ export function plan(desired: DesiredState, actual: ConcertimState, baseline: Ba
         body,
         changes,
         hash: deviceHash(d, name),
-        reason: `new ${d.type.toLowerCase()} ${d.cloudId} in rack ${slot.name}${place.grewTo === undefined ? '' : ` (the rack grows to ${place.grewTo} U)`}`,
+        reason:
+          away.length === 0
+            ? `new ${d.type.toLowerCase()} ${d.cloudId} in rack ${slot.name}${place.grewTo === undefined ? '' : ` (the rack grows to ${place.grewTo} U)`}`
+            : `${d.cloudId} belongs to rack ${slot.name}, but its device is in ${away.map((c) => `rack ${c.rackId ?? '(none)'} (${c.name}, ${c.concertimId})`).join(', ')}; devices cannot move between racks: made again here, then the misplaced one is deleted${place.grewTo === undefined ? '' : ` (the rack grows to ${place.grewTo} U)`}`,
         ...(Object.keys(refs).length > 0 ? {refs} : {}),
       })
     }

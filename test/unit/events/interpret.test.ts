@@ -201,7 +201,30 @@ describe('events: interpretation of every family', () => {
     const del = interpret(msg('orchestration.stack.delete.end', {stack_identity: 'arn:openstack:heat::t1:stacks/web/st-2', state: 'DELETE_COMPLETE'}))
     expect(del).to.deep.include({kind: 'entity', ref: {id: 'st-2', kind: 'stack'}, state: {deleted: true, kind: 'stack'}})
     expect(kindOf('orchestration.stack.create.end', {})).to.equal('malformed')
-    expect(kindOf('orchestration.autoscaling.start')).to.equal('ignored')
+  })
+
+  it('heat autoscaling events name the stack holding the group (its nested stack changed, not its own updated_time)', () => {
+    // heat/engine/notification/autoscaling.py: format_notification_body(stack) + adjustment keys.
+    const body = {adjustment: 1, adjustment_type: 'change_in_capacity', capacity: 2, create_at: '2026-01-01T00:00:00', description: '', groupname: 'asg', message: 'Start resizing the group asg', stack_identity: 'st-top', stack_name: 'web', state: 'CREATE_COMPLETE', state_reason: 'Stack CREATE completed successfully', tags: null, tenant_id: 'p-1', updated_at: null, user_id: 'demo', user_identity: 'u-1', username: 'demo'}
+    for (const suffix of ['start', 'end', 'error']) {
+      const i = interpret(msg(`orchestration.autoscaling.${suffix}`, body))
+      expect(i).to.deep.include({kind: 'entity', projectId: 'p-1', ref: {id: 'st-top', kind: 'stack'}, state: undefined})
+    }
+    expect(kindOf('orchestration.autoscaling.end', {})).to.equal('malformed')
+  })
+
+  it('an entity event carries the project its payload names (what listen serializes rack writes by)', () => {
+    expect(interpret(msg('orchestration.stack.create.start', {stack_identity: 'st', tenant_id: 'p-h'}))).to.deep.include({projectId: 'p-h'})
+    expect(interpret(msg('network.create.end', {network: {id: 'n', project_id: 'p-n', status: 'ACTIVE'}}))).to.deep.include({projectId: 'p-n'})
+    expect(interpret(msg('network.delete.end', {network_id: 'n'}))).to.not.have.property('projectId')
+    // The real notifications: every one about a server or volume names its project (neutron's delete only the id).
+    for (const f of loadWireFixtures()) {
+      const d = decodeBody(Buffer.from(f.bodies[0].text))
+      if (!d.ok) throw new Error(d.reason)
+      const i = interpret(d.message)
+      if (i.kind !== 'entity' || i.ref.kind === 'project' || i.ref.kind === 'user' || f.eventType === 'network.delete.end') continue
+      expect(i.projectId, f.file).to.be.a('string').and.not.equal('')
+    }
   })
 
   it('keystone project and user deletions (basic and CADF), other identity events ignored', () => {

@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 
 import {Dispatcher} from '../../../src/lib/listen/dispatcher.js'
+import {claimFor} from '../../../src/lib/listen/rack-locks.js'
 import {ListenStats} from '../../../src/lib/listen/stats.js'
 import {MemoryWatermarks} from '../../../src/lib/listen/watermarks.js'
 import {silentLogger} from '../../../src/lib/output/logger.js'
@@ -73,7 +74,8 @@ describe('listen: the delivery loop', () => {
     d.receive(serverEvent('s1', {second: 1}))
     await tick(8)
     for (let i = 2; i < 6; i++) d.receive(serverEvent('s1', {second: i}))
-    d.receive(stackEvent('st1'))
+    // Another project's stack: nothing in common with s1, so it runs meanwhile.
+    d.receive(stackEvent('st1', 0, {tenant: 'p2'}))
     await d.whenIdle()
     expect(reconciler.calls.filter((c) => c.ref.kind === 'server')).to.have.length(2)
     expect(reconciler.calls.filter((c) => c.ref.kind === 'stack')).to.have.length(1)
@@ -193,10 +195,76 @@ describe('listen: concurrency bound', () => {
       return {applied: true}
     })
     const {d} = setup(reconciler, {concurrency: 3, debounceMs: 0})
-    const ds = Array.from({length: 12}, (_, i) => serverEvent(`s${i}`))
+    // Servers of different projects (one project's new servers take turns: see the rack tests).
+    const ds = Array.from({length: 12}, (_, i) => serverEvent(`s${i}`, {tenant: `p${i}`}))
     for (const x of ds) d.receive(x)
     await d.whenIdle()
     expect(reconciler.maxActive).to.equal(3)
     expect(ds.every((x) => x.acked === 1)).to.equal(true)
+  })
+})
+
+describe('listen: one rack written at a time', () => {
+  const slow = () =>
+    new FakeReconciler(async () => {
+      await tick(15)
+      return {applied: true}
+    })
+
+  it("a stack's first event and its server's first event are reconciled one after the other (both would create the rack)", async () => {
+    const reconciler = slow()
+    const {d} = setup(reconciler, {debounceMs: 0})
+    const ds = [stackEvent('st1', 0, {eventType: 'orchestration.stack.create.end'}), serverEvent('s1'), serverEvent('s2'), stackEvent('st1-group', 0, {eventType: 'orchestration.stack.create.end'})]
+    for (const x of ds) d.receive(x)
+    await d.whenIdle()
+    expect(reconciler.calls).to.have.length(4)
+    expect(reconciler.maxActive).to.equal(1)
+    expect(ds.every((x) => x.acked === 1)).to.equal(true)
+  })
+
+  it('entities of different projects run side by side', async () => {
+    const reconciler = slow()
+    const {d} = setup(reconciler, {debounceMs: 0})
+    for (const x of [stackEvent('a', 0, {tenant: 'p1'}), serverEvent('b', {tenant: 'p2'}), serverEvent('c', {tenant: 'p3'})]) d.receive(x)
+    await d.whenIdle()
+    expect(reconciler.maxActive).to.equal(3)
+  })
+
+  it("devices the view store places in different racks update side by side; one rack's in turn; a project-wide claim waits for them and they for it", async () => {
+    const reconciler = new FakeReconciler(async () => {
+      await tick(15)
+      return {applied: true}
+    })
+    const racks: Record<string, string> = {a1: 'rack:A', a2: 'rack:A', b1: 'rack:B'}
+    const order: string[] = []
+    const tracked = new FakeReconciler(async (call) => {
+      order.push(`start ${call.ref.id}`)
+      await reconciler.reconcile(call.ref, call.hint)
+      order.push(`end ${call.ref.id}`)
+      return {applied: true}
+    })
+    const {d} = setup(tracked, {claim: async (ref, projectId) => claimFor(ref, projectId, racks[ref.id]), debounceMs: 0})
+    for (const id of ['a1', 'b1', 'a2']) d.receive(serverEvent(id))
+    await tick(5)
+    d.receive(serverEvent('new-server'))
+    await d.whenIdle()
+    expect(order.slice(0, 2)).to.have.members(['start a1', 'start b1'])
+    expect(order.indexOf('start a2'), 'same rack: after a1').to.be.greaterThan(order.indexOf('end a1'))
+    // The new server (rack unknown: project-wide) came after a2 asked: it waits for a2, a2 for a1.
+    expect(order.indexOf('start new-server')).to.be.greaterThan(Math.max(order.indexOf('end a2'), order.indexOf('end b1')))
+    expect(reconciler.maxActive).to.equal(2)
+  })
+
+  it('claims: by rack when the store knows it, the whole project otherwise, the entity alone without a project', () => {
+    const cases: Array<[Parameters<typeof claimFor>, ReturnType<typeof claimFor>]> = [
+      [[{id: 's', kind: 'server'}, 'p', 'rack:st'], {project: 'p', rack: 'rack:st'}],
+      [[{id: 's', kind: 'server'}, 'p', undefined], {project: 'p'}],
+      [[{id: 'st', kind: 'stack'}, 'p', 'rack:st'], {project: 'p'}],
+      [[{id: 'v', kind: 'volume'}, 'p', 'rack:project:p'], {project: 'p', rack: 'rack:project:p'}],
+      [[{id: 'p', kind: 'project'}, undefined, undefined], {project: 'p'}],
+      [[{id: 'n', kind: 'network'}, undefined, undefined], {rack: 'network:n'}],
+      [[{id: 'u', kind: 'user'}, undefined, undefined], {}],
+    ]
+    for (const [args, want] of cases) expect(claimFor(...args), JSON.stringify(args)).to.deep.equal(want)
   })
 })

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import type {PayloadState} from '../../../src/lib/events/index.js'
-import {engineReconciler, type EngineOutcome, type EntityEngine} from '../../../src/lib/listen/engine-adapter.js'
+import {engineReconciler, type EngineOutcome, type EntityEngine, heatTopLevelStack} from '../../../src/lib/listen/engine-adapter.js'
 import type {Scope} from '../../../src/lib/model/scope.js'
 import {silentLogger} from '../../../src/lib/output/logger.js'
 import type {PayloadEntity} from '../../../src/lib/reconcile/observe.js'
@@ -70,5 +70,40 @@ describe('listen: Keystone deletions through the engine adapter', () => {
     await engineReconciler(engine, silentLogger)({id: 'p1', kind: 'project'}, {eventTypes: ['identity.project.updated']})
     expect(engine.notes).to.deep.equal([])
     expect(engine.calls).to.have.length(1)
+  })
+})
+
+describe('listen: a nested stack is reconciled as its top-level stack', () => {
+  const hint = {eventTypes: ['orchestration.stack.update.end']}
+  const parents: Record<string, null | string> = {group: 'top', member: 'group', top: null}
+  const asked: string[] = []
+  const find = async (id: string): Promise<null | {id: string}> => {
+    asked.push(id)
+    let at = id
+    for (let up = parents[at]; up !== null && up !== undefined; up = parents[at]) at = up
+    return at in parents ? {id: at} : null
+  }
+
+  it('its scope is the top-level stack (its rack, and the deletions within it); the answer is kept', async () => {
+    const engine = new RecordingEngine()
+    const reconcile = engineReconciler(engine, silentLogger, {topLevelStack: heatTopLevelStack(find)})
+    await reconcile({id: 'member', kind: 'stack'}, hint)
+    await reconcile({id: 'member', kind: 'stack'}, hint)
+    await reconcile({id: 'top', kind: 'stack'}, hint)
+    await reconcile({id: 's1', kind: 'server'}, {eventTypes: ['instance.update']})
+    expect(engine.calls.map((c) => c.scope)).to.deep.equal([
+      {id: 'top', kind: 'stack'},
+      {id: 'top', kind: 'stack'},
+      {id: 'top', kind: 'stack'},
+      {id: 's1', kind: 'server'},
+    ])
+    expect(asked, 'Heat asked once per stack').to.deep.equal(['member', 'top'])
+  })
+
+  it('a stack Heat no longer has keeps its own id (its rack goes by its own scope)', async () => {
+    const engine = new RecordingEngine()
+    const reconcile = engineReconciler(engine, silentLogger, {topLevelStack: heatTopLevelStack(async () => null)})
+    await reconcile({id: 'gone', kind: 'stack'}, hint)
+    expect(engine.calls.map((c) => c.scope)).to.deep.equal([{id: 'gone', kind: 'stack'}])
   })
 })

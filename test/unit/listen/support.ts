@@ -34,12 +34,12 @@ export class FakeDelivery implements Delivery {
 let ids = 0
 
 /** A versioned nova notification about server `id`, `state` at `second` (oslo timestamp). */
-export function serverEvent(id: string, opts: {deleted?: boolean; envelope?: 'v1' | 'v2'; eventType?: string; messageId?: string; second?: number; state?: string} = {}): FakeDelivery {
+export function serverEvent(id: string, opts: {deleted?: boolean; envelope?: 'v1' | 'v2'; eventType?: string; messageId?: string; second?: number; state?: string; tenant?: string} = {}): FakeDelivery {
   const second = opts.second ?? 0
   const message = {
     event_type: opts.eventType ?? (opts.deleted ? 'instance.delete.end' : 'instance.update'),
     message_id: opts.messageId ?? `m-${++ids}`,
-    payload: {'nova_object.data': {display_name: `vm-${id}`, power_state: 'running', state: opts.deleted ? 'deleted' : (opts.state ?? 'active'), tenant_id: 'p1', uuid: id}},
+    payload: {'nova_object.data': {display_name: `vm-${id}`, power_state: 'running', state: opts.deleted ? 'deleted' : (opts.state ?? 'active'), tenant_id: opts.tenant ?? 'p1', uuid: id}},
     priority: 'INFO',
     publisher_id: 'nova-compute:h1',
     timestamp: `2026-01-01 00:00:${String(second).padStart(2, '0')}.000000`,
@@ -47,8 +47,9 @@ export function serverEvent(id: string, opts: {deleted?: boolean; envelope?: 'v1
   return new FakeDelivery(Buffer.from(envelope(message, opts.envelope ?? 'v2')))
 }
 
-export function stackEvent(id: string, second = 0): FakeDelivery {
-  const message = {event_type: 'orchestration.stack.update.end', message_id: `m-${++ids}`, payload: {stack_identity: id, state: 'UPDATE_COMPLETE'}, priority: 'INFO', timestamp: `2026-01-01 00:00:${String(second).padStart(2, '0')}.000000`}
+/** A heat notification about stack `id` of project `tenant` (heat/engine/api.py `format_notification_body` keys). */
+export function stackEvent(id: string, second = 0, opts: {eventType?: string; tenant?: string} = {}): FakeDelivery {
+  const message = {event_type: opts.eventType ?? 'orchestration.stack.update.end', message_id: `m-${++ids}`, payload: {stack_identity: id, state: 'UPDATE_COMPLETE', tenant_id: opts.tenant ?? 'p1'}, priority: 'INFO', timestamp: `2026-01-01 00:00:${String(second).padStart(2, '0')}.000000`}
   return new FakeDelivery(Buffer.from(envelope(message, 'v1')))
 }
 

@@ -132,4 +132,25 @@ describe('apply', () => {
     expect(byKey.has('device:d5'), 'blocked actions are withheld').to.equal(false)
     expect(results.filter((r) => r.ok).map((r) => r.key).sort()).to.deep.equal(['device:d1', 'device:d2', 'rack:good', 'template:f1'])
   })
+
+  describe('a device made again in the right rack: its misplaced copy is deleted only after', () => {
+    const copy = {concertimId: 'old', name: 'vm', rackId: 'wrong-rack'}
+    const cases: Array<{action: Action; calls: string[]; fail?: string; name: string; ok: boolean}> = [
+      {action: action({body: deviceBody('vm'), key: 'device:s', kind: 'create', object: 'device', supersedes: [copy]}), calls: ['createDevice vm@/', 'deleteDevice old'], name: 'create, then delete the copy', ok: true},
+      {action: action({body: deviceBody('vm'), key: 'device:s', kind: 'create', object: 'device', supersedes: [copy]}), calls: ['createDevice vm@/'], fail: 'vm@/', name: 'the create fails: the copy stays (never no device)', ok: false},
+      {action: action({body: deviceBody('vm'), key: 'device:s', kind: 'create', object: 'device', supersedes: [copy]}), calls: ['createDevice vm@/', 'deleteDevice old'], fail: 'old', name: 'the delete fails: both stay, reported failed (the next run deletes it)', ok: false},
+      {action: action({body: {}, concertimId: 'right', key: 'device:s', kind: 'update', object: 'device', supersedes: [copy]}), calls: ['deleteDevice old'], name: 'an update with nothing to write: only the copy goes', ok: true},
+      {action: action({body: {status: 'ACTIVE'}, concertimId: 'right', key: 'device:s', kind: 'update', object: 'device', supersedes: [copy]}), calls: ['updateDevice right', 'deleteDevice old'], name: 'an update, then the copy', ok: true},
+      {action: action({body: deviceBody('vm'), failed: 'no room', key: 'device:s', kind: 'create', object: 'device', supersedes: [copy]}), calls: [], name: 'a failed create: nothing is written, nothing deleted', ok: false},
+    ]
+    for (const c of cases) {
+      it(c.name, async () => {
+        const w = writer(new Set(c.fail === undefined ? [] : [c.fail]))
+        const [result] = await apply({actions: [c.action]}, w)
+        expect(w.calls).to.deep.equal(c.calls)
+        expect(result.ok).to.equal(c.ok)
+        if (c.fail === 'old') expect(result.error).to.match(/misplaced copy could not be deleted .*old.*refused old/)
+      })
+    }
+  })
 })

@@ -660,6 +660,97 @@ describe('reconcile/plan', () => {
     })
   })
 
+  describe('a stack Heat is building (standaloneServers team_rack)', () => {
+    const team = {desire: {standaloneServers: 'team_rack' as const}}
+    const lone = server('lone')
+    const cases: Array<{cloud: Partial<CloudState>; name: string; placed: boolean}> = [
+      {cloud: {stacks: [stack('st1', {servers: []})]}, name: 'no stack in progress: placed stand-alone', placed: true},
+      {cloud: {stacks: [stack('st1', {servers: []}, {inProgress: true, status: 'CREATE_IN_PROGRESS'})]}, name: 'a stack of its project in CREATE_IN_PROGRESS: kept', placed: false},
+      {cloud: {stacks: [stack('st1', {servers: []}, {inProgress: true})]}, name: 'a nested stack in progress (a scaling): kept', placed: false},
+      {cloud: {stacksInProgressOf: ['proj-1']}, name: 'a stack of its project in progress, not observed in full: kept', placed: false},
+      {cloud: {stacksInProgressOf: ['proj-2']}, name: "another project's stack in progress: placed", placed: true},
+      {cloud: {stacks: [stack('st1', {servers: ['lone']}, {inProgress: true})]}, name: 'the stack in progress lists it: in its rack', placed: false},
+    ]
+    for (const c of cases) {
+      it(c.name, () => {
+        const d = desire(cloud({servers: [lone], ...c.cloud}), concertim(), NO_BILLING, team.desire)
+        const device = d.devices.find((x) => x.key === 'device:lone')
+        expect(device?.rackKey === 'rack:project:proj-1', 'placed stand-alone').to.equal(c.placed)
+        if (!c.placed && device === undefined) expect(d.keep, 'neither placed nor deleted').to.include('device:lone')
+      })
+    }
+
+    it("a stand-alone server's device and rack are kept, not updated nor deleted, while a stack of its project is in progress", () => {
+      const settledOnce = sync(cloud({servers: [lone]}), concertim(), EMPTY_BASELINE, team)
+      const building = cloud({servers: [server('lone', {status: 'SHUTOFF', vmState: 'stopped'})], stacks: [stack('st1', {}, {inProgress: true, status: 'CREATE_IN_PROGRESS'})]})
+      const during = sync(building, settledOnce.state, settledOnce.baseline, {...team, plan: {allowMassDelete: true}})
+      expect(summary(during.plan).filter((x) => x.includes('project') || x.includes('lone'))).to.deep.equal([])
+      expect(during.plan.kept).to.include.members(['device:lone', 'rack:project:proj-1'])
+    })
+
+    it('a server created mid-way is not placed stand-alone, then lands in its stack rack when Heat lists it', () => {
+      const building = cloud({servers: [server('s1'), lone], stacks: [stack('st1', {servers: ['s1']}, {inProgress: true, status: 'CREATE_IN_PROGRESS'})]})
+      const first = sync(building, concertim(), EMPTY_BASELINE, team)
+      expect(summary(first.plan).filter((x) => x.includes('lone') || x.includes('project'))).to.deep.equal([])
+      const done = cloud({servers: [server('s1'), lone], stacks: [stack('st1', {servers: ['s1', 'lone']})]})
+      const second = sync(done, first.state, first.baseline, team)
+      expect(summary(second.plan)).to.include('create device device:lone')
+      expect(second.state.devices.filter((x) => x.metadata.openstack_instance_id === 'lone').map((x) => x.rackId)).to.deep.equal([first.state.racks[0].id])
+    })
+  })
+
+  describe('a device of ours in the wrong rack (Concertim cannot move it)', () => {
+    const team = {desire: {standaloneServers: 'team_rack' as const}}
+    /** `lone` shown stand-alone, then found to belong to stack st1 (as a server created mid-way used to be placed). */
+    function misplaced(): {after: CloudState; before: SyncOutcome} {
+      const c = cloud({servers: [server('s1'), server('lone')], stacks: [stack('st1', {servers: ['s1']})]})
+      const first = sync(c, concertim(), EMPTY_BASELINE, team)
+      const before = sync(c, first.state, first.baseline, team)
+      expect(summary(before.plan)).to.deep.equal([])
+      return {after: cloud({servers: [server('s1'), server('lone')], stacks: [stack('st1', {servers: ['s1', 'lone']})]}), before}
+    }
+    const rackOf = (state: ConcertimState, key: string) => state.racks.find((r) => r.metadata.openstack_stack_id === key || r.metadata.openstack_standalone_servers_project_id === key)?.id
+
+    it('is made again in the right rack and the misplaced one is deleted after it (not a notice)', () => {
+      const {after, before} = misplaced()
+      const old = before.state.devices.find((d) => d.metadata.openstack_instance_id === 'lone') as ConcertimDevice
+      const moved = sync(after, before.state, before.baseline, team)
+      const create = moved.plan.actions.find((a) => a.key === 'device:lone') as DeviceCreate
+      expect(create.kind).to.equal('create')
+      expect(create.body?.location.rack_id).to.equal(rackOf(before.state, 'st1'))
+      expect(create.supersedes).to.deep.equal([{concertimId: old.id, name: old.name, rackId: old.rackId}])
+      expect(moved.plan.notices.map((n) => n.message).join('\n')).to.not.match(/cannot move between racks, so it is left/)
+      const copies = moved.state.devices.filter((d) => d.metadata.openstack_instance_id === 'lone')
+      expect(copies.map((d) => d.rackId)).to.deep.equal([rackOf(before.state, 'st1')])
+      // Converged: the next run writes nothing for it.
+      const next = sync(after, moved.state, moved.baseline, team)
+      expect(summary(next.plan).filter((x) => x.includes('device'))).to.deep.equal([])
+    })
+
+    it('a failure between the create and the delete leaves two copies: the next run keeps the right one, deletes the other', () => {
+      const {after, before} = misplaced()
+      const old = before.state.devices.find((d) => d.metadata.openstack_instance_id === 'lone') as ConcertimDevice
+      const moved = sync(after, before.state, before.baseline, team)
+      // As if the delete had failed: the misplaced copy is still there.
+      const both: ConcertimState = {...moved.state, devices: [...moved.state.devices, old]}
+      expect(both.devices.filter((d) => d.metadata.openstack_instance_id === 'lone')).to.have.length(2)
+      const repair = sync(after, both, before.baseline, team)
+      const action = repair.plan.actions.find((a) => a.key === 'device:lone')
+      expect(action?.kind, 'no third copy').to.equal('update')
+      expect(action?.kind === 'update' && action.object === 'device' && action.supersedes).to.deep.equal([{concertimId: old.id, name: old.name, rackId: old.rackId}])
+      expect(repair.state.devices.filter((d) => d.metadata.openstack_instance_id === 'lone').map((d) => d.rackId)).to.deep.equal([rackOf(before.state, 'st1')])
+    })
+
+    it('a device that is not ours in the wrong rack is never touched', () => {
+      const {after, before} = misplaced()
+      const handMade: ConcertimDevice = {...(before.state.devices.find((d) => d.metadata.openstack_instance_id === 'lone') as ConcertimDevice), id: 'hand-made', metadata: {}, name: 'vm-lone'}
+      const state = {...before.state, devices: [...before.state.devices, handMade]}
+      const moved = sync(after, state, before.baseline, team)
+      expect(moved.plan.actions.flatMap((a) => (a.object === 'device' && a.kind !== 'delete' ? (a.supersedes ?? []) : [])).map((c) => c.concertimId)).to.not.include('hand-made')
+      expect(moved.state.devices.map((d) => d.id)).to.include('hand-made')
+    })
+  })
+
   describe('unknown statuses', () => {
     it('are shown as FAILED and reported once per value', () => {
       const c = cloud({servers: [server('a', {vmState: 'levitating'}), server('b', {vmState: 'levitating'})], stacks: [stack('st1', {servers: ['a', 'b']})]})

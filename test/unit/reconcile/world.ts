@@ -180,6 +180,7 @@ export function applyToConcertim(state: ConcertimState, p: Plan): {results: Acti
         templateId,
         type: b.type,
       })
+      for (const c of a.supersedes ?? []) devices.delete(c.concertimId)
       ok(a, id)
     } else if (a.object === 'device' && a.kind === 'update' && a.body !== null && a.concertimId !== null) {
       const d = devices.get(a.concertimId) as ConcertimDevice
@@ -192,6 +193,7 @@ export function applyToConcertim(state: ConcertimState, p: Plan): {results: Acti
         const height = d.location === null ? (templates.get(d.templateId ?? '')?.height ?? 1) : d.location.endU - d.location.startU + 1
         d.location = {endU: b.location.start_u + height - 1, facing: b.location.facing, startU: b.location.start_u}
       }
+      for (const c of a.supersedes ?? []) devices.delete(c.concertimId)
       ok(a, a.concertimId)
     } else if (a.kind === 'delete' && a.concertimId !== null) {
       if (a.object === 'device') devices.delete(a.concertimId)
