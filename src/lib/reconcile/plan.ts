@@ -40,7 +40,7 @@ import type {
 } from '../model/plan.js'
 import {EVERYTHING, type Scope} from '../model/scope.js'
 import {hashText} from './baseline.js'
-import {type DeviceCandidate, planDeletions, type RackCandidate} from './deletion/index.js'
+import {capMessage, type DeviceCandidate, planDeletions, type RackCandidate} from './deletion/index.js'
 import {deviceKey, standaloneRackKey, stackRackKey} from './desire.js'
 import {assignNames, legacyDeviceName, type NameRequest} from './naming.js'
 import {canonical, type Decode, type FieldKind, identityDecode, kindOfDetail, kindOfMetadata, sameValue, stableJson} from './owned-fields.js'
@@ -692,8 +692,11 @@ export function plan(desired: DesiredState, actual: ConcertimState, baseline: Ba
 
   const direct = new Map<string, DirectAnswer>(options.direct ?? [])
   for (const id of options.confirmedGone ?? []) direct.set(id, 'gone')
+  // A device made again in its right rack deletes its misplaced copies: they count towards the cap.
+  const moves = deviceActions.filter((a) => a.supersedes !== undefined && a.failed === undefined)
   const deletion = planDeletions({
     allowMassDelete: options.allowMassDelete === true,
+    alsoDeleting: moves.reduce((n, a) => n + (a.supersedes?.length ?? 0), 0),
     baseline,
     complete: desired.complete,
     devices: deviceCandidates,
@@ -705,6 +708,11 @@ export function plan(desired: DesiredState, actual: ConcertimState, baseline: Ba
     seesAllProjects: options.seesAllProjects !== false,
     ...(options.maxDeletes === undefined ? {} : {maxDeletes: options.maxDeletes}),
   })
+
+  if (deletion.capExceeded && options.allowMassDelete !== true) {
+    const total = deletion.actions.filter((a) => a.blocked?.code === 'cap').length + moves.reduce((n, a) => n + (a.supersedes?.length ?? 0), 0)
+    for (const a of moves) a.blocked = {code: 'cap', message: capMessage(total, deletion.maxDeletes)}
+  }
 
   const actions: Action[] = [
     ...templateActions.filter((a) => a.kind === 'create'),

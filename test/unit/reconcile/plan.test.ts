@@ -741,6 +741,16 @@ describe('reconcile/plan', () => {
       expect(repair.state.devices.filter((d) => d.metadata.openstack_instance_id === 'lone').map((d) => d.rackId)).to.deep.equal([rackOf(before.state, 'st1')])
     })
 
+    it('the misplaced copies it deletes count towards the deletion cap', () => {
+      const {after, before} = misplaced()
+      const capped = sync(after, before.state, before.baseline, {...team, plan: {maxDeletes: 0}})
+      expect(capped.plan.deletionCapExceeded).to.equal(true)
+      expect(capped.plan.actions.find((a) => a.key === 'device:lone')?.blocked?.code).to.equal('cap')
+      expect(capped.state.devices.filter((d) => d.metadata.openstack_instance_id === 'lone')).to.have.length(1)
+      const allowed = sync(after, before.state, before.baseline, {...team, plan: {allowMassDelete: true, maxDeletes: 0}})
+      expect(allowed.plan.actions.find((a) => a.key === 'device:lone')?.blocked).to.equal(undefined)
+    })
+
     it('a device that is not ours in the wrong rack is never touched', () => {
       const {after, before} = misplaced()
       const handMade: ConcertimDevice = {...(before.state.devices.find((d) => d.metadata.openstack_instance_id === 'lone') as ConcertimDevice), id: 'hand-made', metadata: {}, name: 'vm-lone'}

@@ -44,6 +44,11 @@ export interface DeviceCandidate {
 
 export interface DeletionInput {
   allowMassDelete: boolean
+  /**
+   * Devices the plan deletes besides these candidates: misplaced copies of devices made again in
+   * the right rack (their cloud objects exist). They count towards the cap.
+   */
+  alsoDeleting?: number
   baseline: Baseline
   complete: DesiredCompleteness
   devices: readonly DeviceCandidate[]
@@ -67,6 +72,10 @@ export interface DeletionPlan {
   inconsistencies: string[]
   maxDeletes: number
   pending: PendingConfirmation[]
+}
+
+export function capMessage(total: number, maxDeletes: number): string {
+  return `${total} deletes planned, more than the cap of ${maxDeletes}; none is done without --allow-mass-delete`
 }
 
 /** 10% of the managed objects, at least 5. */
@@ -196,10 +205,11 @@ export function planDeletions(input: DeletionInput): DeletionPlan {
   const maxDeletes = input.maxDeletes ?? defaultMaxDeletes(input.managedCount)
   const actions: (DeviceDelete | RackDelete)[] = [...deviceActions, ...rackActions]
   const going = actions.filter((a) => a.blocked === undefined)
-  const capExceeded = going.length > maxDeletes
+  const total = going.length + (input.alsoDeleting ?? 0)
+  const capExceeded = total > maxDeletes
   if (capExceeded && !input.allowMassDelete) {
     for (const a of going) {
-      a.blocked = {code: 'cap', message: `${going.length} deletes planned, more than the cap of ${maxDeletes}; none is done without --allow-mass-delete`}
+      a.blocked = {code: 'cap', message: capMessage(total, maxDeletes)}
       if (a.deletion !== undefined) a.deletion = {...a.deletion, misses: 'keep'}
     }
   }
