@@ -9,8 +9,8 @@ import {engineReconciler, heatTopLevelStack} from '../lib/listen/engine-adapter.
 import {viewStoreClaim} from '../lib/listen/rack-locks.js'
 import {ListenService} from '../lib/listen/service.js'
 import {MemoryWatermarks, SharedWatermarks} from '../lib/listen/watermarks.js'
-import {createReconcileEngine} from '../lib/reconcile/engine.js'
-import {topLevelStack} from '../lib/reconcile/observe.js'
+import {createReconcileEngine} from '../lib/runtime/reconcile-engine.js'
+import {topLevelStack} from '../lib/reconcile/observe/index.js'
 
 export default class Listen extends BaseCommand<typeof Listen> {
   static override description = `Keep Concertim current in real time: the resident RabbitMQ consumer of OpenStack's notifications.

@@ -5,7 +5,8 @@ import {BaseCommand} from '../lib/base-command.js'
 import {ExitCode} from '../lib/exit-codes.js'
 import {type RunLock, takeRunLock} from '../lib/lock.js'
 import {dryRunResult, type DryRunResult, formatPlan, formatSyncResult, syncResult, type SyncResult} from '../lib/output/sync-report.js'
-import {createReconcileEngine, type ProgressEvent, type ReconcileReport, SYNC_PARTS, type SyncPart} from '../lib/reconcile/engine.js'
+import {type ProgressEvent, type ReconcileReport, SYNC_PARTS, type SyncPart} from '../lib/reconcile/engine.js'
+import {createReconcileEngine} from '../lib/runtime/reconcile-engine.js'
 
 export type {DryRunResult, PlannedAction, SyncResult} from '../lib/output/sync-report.js'
 

@@ -6,7 +6,7 @@
  */
 import type {EntityRef} from '../events/index.js'
 import type {Scope} from '../model/scope.js'
-import type {PayloadEntity} from '../reconcile/observe.js'
+import type {PayloadEntity} from '../reconcile/observe/index.js'
 import type {Logger} from '../output/logger.js'
 import type {ReconcileEntity, ReconcileHint} from './policy.js'
 

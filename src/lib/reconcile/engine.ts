@@ -18,11 +18,8 @@
  */
 import pLimit from 'p-limit'
 
-import {createConcertim} from '../concertim/index.js'
 import {decodeLegacyValue, looksLikePythonRepr} from '../concertim/legacy.js'
 import type {Config} from '../config/index.js'
-import type {HttpContext} from '../http/index.js'
-import {createKillBill} from '../killbill/index.js'
 import {type Baseline, type BaselineEntry, EMPTY_BASELINE} from '../model/baseline.js'
 import type {ConcertimState} from '../model/concertim.js'
 import type {CloudState} from '../model/cloud.js'
@@ -30,17 +27,15 @@ import type {DesiredState} from '../model/desired.js'
 import type {JsonValue} from '../model/json.js'
 import type {Action, ActionResult, DirectAnswer, PendingConfirmation, Plan} from '../model/plan.js'
 import {EVERYTHING, type Scope} from '../model/scope.js'
-import {createOpenStack} from '../openstack/index.js'
 import {tokenSeesAllProjects} from '../openstack/reach.js'
 import type {Logger} from '../output/logger.js'
-import {openViewStore} from '../store/index.js'
 import type {ViewEntry, ViewStore} from '../store/types.js'
 import {keystoneDeletionKey} from '../view/mapping.js'
 import {apply, type ConcertimWriter} from './apply.js'
 import {recordResults} from './baseline.js'
-import {DeletionWindow} from './deletion/index.js'
+import type {DeletionWindow} from './deletion/index.js'
 import {desire, type DesireOptions} from './desire.js'
-import {type ConcertimReader, isStackCacheEntry, type Observation, observe, type ObserveClients, type PayloadEntity, type StackCacheEntry} from './observe.js'
+import {type ConcertimReader, isStackCacheEntry, type Observation, observe, type ObserveClients, type PayloadEntity, type StackCacheEntry} from './observe/index.js'
 import type {Decode} from './owned-fields.js'
 import {managedDeviceKey, managedRackKey, plan} from './plan.js'
 
@@ -588,31 +583,4 @@ export class ReconcileEngine {
     const now = new Date().toISOString()
     await this.store.apply({put, remove, values: full ? {lastSync: now, ...(complete ? {lastCompleteSync: now} : {})} : {}})
   }
-}
-
-/**
- * The engine for a configuration: OpenStack, Concertim and (when its section is present) Kill Bill
- * clients on one HTTP context, and the view store. The caller closes the store.
- */
-export function createReconcileEngine(
-  config: Config,
-  ctx: HttpContext,
-  logger?: Logger,
-  overrides: Pick<EngineOptions, 'recordInBackground'> & {listen?: boolean} = {},
-): {engine: ReconcileEngine; openstack: ReturnType<typeof createOpenStack>; store: ViewStore} {
-  const {listen, ...rest} = overrides
-  const options: EngineOptions = {...engineOptionsFromConfig(config), ...rest}
-  // listen: a cap on deletions over time, since each of its plans deletes little.
-  if (listen === true) options.deleteWindow = new DeletionWindow(config.listen.max_deletes ?? 20, (config.listen.delete_window_s ?? 600) * 1000)
-  const settings = ctx.settings ?? {}
-  const context: HttpContext = {...ctx, settings: {...settings, maxInFlightPerHost: Math.max(settings.maxInFlightPerHost ?? 0, options.concurrency)}}
-  const openstack = createOpenStack(config.openstack as unknown as Record<string, unknown>, context)
-  const concertim = createConcertim(config.concertim, context)
-  const killbill = config.killbill === undefined || config.killbill === null ? undefined : createKillBill(config.killbill, context).client
-  const store = openViewStore(config.store)
-  const engine = new ReconcileEngine({concertim: concertim.api, ...(killbill === undefined ? {} : {killbill}), openstack}, store, logger, {
-    ...options,
-    defaultRackHeight: concertim.defaultRackHeight,
-  })
-  return {engine, openstack, store}
 }

@@ -161,7 +161,7 @@ describe("listen's deletion cap over a time window (against the simulator)", fun
     await w.sync()
     const servers = [...expectedMembers(w.sim).values()].flatMap((m) => m.servers).sort().slice(0, 3)
     for (const id of servers) w.sim.changes.deleteServer(id)
-    const {createReconcileEngine} = await import('../../../src/lib/reconcile/engine.js')
+    const {createReconcileEngine} = await import('../../../src/lib/runtime/reconcile-engine.js')
     const {engine, store} = createReconcileEngine(w.config, {settings: {retries: 0}}, undefined, {listen: true})
     try {
       const outcomes = []

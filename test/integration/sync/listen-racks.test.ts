@@ -12,7 +12,7 @@ import {viewStoreClaim} from '../../../src/lib/listen/rack-locks.js'
 import {ListenStats} from '../../../src/lib/listen/stats.js'
 import {MemoryWatermarks} from '../../../src/lib/listen/watermarks.js'
 import {silentLogger} from '../../../src/lib/output/logger.js'
-import {createReconcileEngine} from '../../../src/lib/reconcile/engine.js'
+import {createReconcileEngine} from '../../../src/lib/runtime/reconcile-engine.js'
 import {serverEvent, stackEvent} from '../../unit/listen/support.js'
 import {devicesByInstance, expectedMembers, racksByStack, startSyncWorld, type SyncWorld} from './support.js'
 

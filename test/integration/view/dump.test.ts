@@ -3,7 +3,7 @@ import {load as parseYaml} from 'js-yaml'
 import {statSync} from 'node:fs'
 
 import type {ViewDumpResult} from '../../../src/commands/view/dump.js'
-import {createReconcileEngine} from '../../../src/lib/reconcile/engine.js'
+import {createReconcileEngine} from '../../../src/lib/runtime/reconcile-engine.js'
 import {startSyncWorld, type SyncWorld} from '../sync/support.js'
 
 describe('concertim-os view dump (real process, simulator)', function () {

@@ -4,7 +4,7 @@ import type {PayloadState} from '../../../src/lib/events/index.js'
 import {engineReconciler, type EngineOutcome, type EntityEngine, heatTopLevelStack} from '../../../src/lib/listen/engine-adapter.js'
 import type {Scope} from '../../../src/lib/model/scope.js'
 import {silentLogger} from '../../../src/lib/output/logger.js'
-import type {PayloadEntity} from '../../../src/lib/reconcile/observe.js'
+import type {PayloadEntity} from '../../../src/lib/reconcile/observe/index.js'
 
 const state: PayloadState = {
   deleted: false,

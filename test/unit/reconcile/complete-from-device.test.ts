@@ -4,7 +4,7 @@ import type {ConcertimDevice} from '../../../src/lib/model/concertim.js'
 import type {JsonObject} from '../../../src/lib/model/json.js'
 import type {Server, Volume} from '../../../src/lib/model/cloud.js'
 import {legacyDecode} from '../../../src/lib/reconcile/engine.js'
-import {completeFromDevice} from '../../../src/lib/reconcile/observe.js'
+import {completeFromDevice} from '../../../src/lib/reconcile/observe/index.js'
 
 const server = (): Server => ({
   fixedIps: ['10.0.0.5'],

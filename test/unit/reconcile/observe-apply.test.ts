@@ -3,7 +3,9 @@ import {expect} from 'chai'
 import type {Device, NewDevice, NewRack, NewTemplate} from '../../../src/lib/concertim/types.js'
 import type {Action} from '../../../src/lib/model/plan.js'
 import {apply, type ConcertimWriter} from '../../../src/lib/reconcile/apply.js'
-import {membershipOf, toConcertimDevice, toServer, toVolume} from '../../../src/lib/reconcile/observe.js'
+import {toConcertimDevice} from '../../../src/lib/concertim/to-model.js'
+import {toServer, toVolume} from '../../../src/lib/openstack/to-model.js'
+import {membershipOf} from '../../../src/lib/reconcile/observe/index.js'
 import type {CinderVolume, HeatResource, NovaServer} from '../../../src/lib/openstack/types.js'
 
 const resource = (type: string, id: string, parent?: string): HeatResource => ({
