@@ -12,7 +12,7 @@ import {toFlavor, toServer, toPartialServer, toVolume, toNetwork} from '../../op
 import {toConcertimDevice} from '../../concertim/to-model.js'
 import type {Observation, ObserveClients, ObserveOptions, StackCacheEntry} from './types.js'
 import {HeatReader, toStack} from './heat-membership.js'
-import {listing, message, readBilling, readConcertimBase} from './reads.js'
+import {isUnreadable, listing, message, readBilling, readConcertimBase} from './reads.js'
 
 export async function observeAll(clients: ObserveClients, options: ObserveOptions): Promise<Observation> {
   const os = clients.openstack
@@ -35,6 +35,7 @@ export async function observeAll(clients: ObserveClients, options: ObserveOption
         if (!l.complete) problems.push(`nova returned ${l.partial.length} partial server record(s) (a cell is down): no server is deleted`)
         return {complete: true, items: [...l.servers.map((s) => toServer(s)), ...l.partial.map((s) => toPartialServer(s))]}
       } catch (error) {
+        if (isUnreadable(error)) throw error
         problems.push(`the nova server listing failed: ${message(error)}`)
         return {complete: false, items: [] as Server[]}
       }

@@ -22,7 +22,7 @@ import {toConcertimRack, toConcertimDevice} from '../../concertim/to-model.js'
 import type {Observation, ObserveClients, ObserveOptions, PayloadEntity, StackCacheEntry} from './types.js'
 import {ALL_COMPLETE} from './types.js'
 import {HeatReader, ownsEntity, topLevelStack, toStack} from './heat-membership.js'
-import {type ConcertimBase, listing, message, readBilling, readConcertimBase} from './reads.js'
+import {type ConcertimBase, isUnreadable, listing, message, readBilling, readConcertimBase} from './reads.js'
 
 /**
  * One entity (listen): a server, volume or network (by GET), the stack that owns it (found among the
@@ -190,6 +190,7 @@ export async function observeScoped(clients: ObserveClients, options: ObserveOpt
             const l = await os.nova.listServers({projectId: pid})
             return {complete: l.complete, items: [...l.servers.map((s) => toServer(s)), ...l.partial.map((s) => toPartialServer(s))]}
           } catch (error) {
+            if (isUnreadable(error)) throw error
             problems.push(`the nova server listing failed: ${message(error)}`)
             return {complete: false, items: [] as Server[]}
           }

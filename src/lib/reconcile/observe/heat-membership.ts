@@ -9,7 +9,7 @@ import type {HeatResource, HeatStack, HeatStackDetail} from '../../openstack/typ
 import {isInProgress, ownVersion, type TreeVersion} from '../stack-tree.js'
 import {toStackOutputs} from '../../openstack/to-model.js'
 import type {ObserveClients, ObserveOptions, StackCacheEntry} from './types.js'
-import {message} from './reads.js'
+import {isUnreadable, message} from './reads.js'
 
 /** How deep nested stacks (resource groups, provider templates) are listed with a stack's resources. */
 export const NESTED_DEPTH = 3
@@ -134,6 +134,7 @@ export class HeatReader {
         outcome: 'ok',
       }
     } catch (error) {
+      if (isUnreadable(error)) throw error
       this.problems.push(`stack ${stack.id} (${stack.stack_name}) could not be read: ${message(error)}; no rack or device is deleted this run`)
       return {outcome: 'failed'}
     }

@@ -3,6 +3,9 @@
  * Concertim's teams, templates and racks, and the Kill Bill subscriptions of stacks.
  */
 import pLimit from 'p-limit'
+
+import {HttpError} from '../../http/errors.js'
+import {AuthenticationError, EndpointNotFoundError} from '../../openstack/errors.js'
 import {STACK_ID_FIELD} from '../../killbill/types.js'
 import type {BillingState} from '../../model/billing.js'
 import type {ConcertimRack, ConcertimTeam, ConcertimTemplate} from '../../model/concertim.js'
@@ -13,11 +16,23 @@ export function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
-/** A listing that may fail: its items, or [] and a problem. */
+/**
+ * A failure that says OpenStack cannot be read at all, not that one listing went wrong: Keystone
+ * refused the credentials, a service is not in the catalog, or a system could not be reached in
+ * time (connection refused, TLS, timeout, deadline). Nothing is planned from such a read: the
+ * observation ends with this one error (exit 1, its root cause named once), dry-run or not.
+ */
+export function isUnreadable(error: unknown): boolean {
+  if (error instanceof AuthenticationError || error instanceof EndpointNotFoundError) return true
+  return error instanceof HttpError && (error.kind === 'network' || error.kind === 'tls' || error.kind === 'timeout' || error.kind === 'deadline')
+}
+
+/** A listing that may fail: its items, or [] and a problem (an unreadable system ends the observation). */
 export async function listing<T>(what: string, problems: string[], fn: () => Promise<T[]>): Promise<{complete: boolean; items: T[]}> {
   try {
     return {complete: true, items: await fn()}
   } catch (error) {
+    if (isUnreadable(error)) throw error
     problems.push(`the ${what} listing failed: ${message(error)}`)
     return {complete: false, items: []}
   }
