@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
-import ora, {type Ora} from 'ora'
 
 import {BaseCommand} from '../lib/base-command.js'
 import {ExitCode} from '../lib/exit-codes.js'
 import {acquireRunLock, type RunLock} from '../lib/lock.js'
+import {type Progress, startSpinner} from '../lib/output/spinner.js'
 import {dryRunResult, type DryRunResult, formatPlan, formatSyncResult, syncResult, type SyncResult} from '../lib/output/sync-report.js'
 import {createReconcileEngine, type ProgressEvent, type ReconcileReport, SYNC_PARTS, type SyncPart} from '../lib/reconcile/engine.js'
 
@@ -16,7 +16,7 @@ One pass of observe → plan → apply. OpenStack, Concertim and Kill Bill (when
 
 Deletion safety: only objects carrying concertim-os (or the original service's) metadata are deleted; nothing the cloud still lists or a direct GET still finds is deleted (a listing that missed it is reported inconsistent, exit 3); nothing is deleted when a listing was incomplete, or when the OpenStack token has no admin role (its 404s prove nothing); a missing object is deleted only once a direct GET says 404 (or, when the GET cannot tell, a second complete sync misses it too); more deletions than sync.max_deletes (default 10% of the managed objects, at least 5) stop every deletion (exit 4) unless --allow-mass-delete.
 
-A lock in lock_dir stops overlapping runs (exit 75). Exit codes: 0 done, 1 failure (a system unreachable, a bad answer), 2 usage or configuration, 3 finished but some actions failed or part of the cloud could not be read (nothing of that part deleted), 4 deletions withheld by the cap, 75 another sync holds the lock.`
+A lock in lock_dir stops overlapping runs (exit 75). Exit codes: 0 done, 1 failure (a system unreachable, a bad answer), 2 usage or configuration, 3 finished but some actions failed or part of the cloud could not be read (nothing of that part deleted), 4 deletions withheld by the cap, 75 another sync holds the lock, 130/143 stopped by SIGINT/SIGTERM (the lock released).`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'One sync (what cron and the systemd timer run)'},
@@ -43,26 +43,34 @@ A lock in lock_dir stops overlapping runs (exit 75). Exit codes: 0 done, 1 failu
     const dryRun = this.flags['dry-run']
     const started = performance.now()
     let lock: RunLock | undefined
-    if (!dryRun) lock = await acquireRunLock(config.lock_dir, 'sync')
-    const spinner = this.spinner()
-    const {engine, store} = createReconcileEngine(config, this.httpContext({dryRun}), this.logger)
+    let spinner: Progress | undefined
+    const stopped = this.exitOnSignals(async () => {
+      spinner?.stop()
+      await lock?.release()
+    })
     let report: ReconcileReport
     try {
-      report = await engine.sync({
-        allowMassDelete: this.flags['allow-mass-delete'],
-        dryRun,
-        onProgress: (e) => {
-          if (spinner !== undefined) spinner.text = progressText(e)
-        },
-        ...(this.flags.only === undefined ? {} : {only: this.flags.only as SyncPart[]}),
-      })
-    } catch (error) {
-      spinner?.fail()
-      throw error
+      if (!dryRun) lock = await acquireRunLock(config.lock_dir, 'sync')
+      this.logger.debug({lock: lock?.path ?? null}, 'sync started')
+      spinner = this.jsonEnabled() ? undefined : await startSpinner('reading OpenStack and Concertim')
+      const {engine, store} = createReconcileEngine(config, this.httpContext({dryRun}), this.logger)
+      try {
+        report = await engine.sync({
+          allowMassDelete: this.flags['allow-mass-delete'],
+          dryRun,
+          onProgress: (e) => spinner?.update(progressText(e)),
+          ...(this.flags.only === undefined ? {} : {only: this.flags.only as SyncPart[]}),
+        })
+      } catch (error) {
+        spinner?.fail()
+        throw error
+      } finally {
+        spinner?.stop()
+        await store.close()
+      }
     } finally {
-      spinner?.stop()
-      await store.close()
       await lock?.release()
+      stopped()
     }
 
     if (dryRun) {
@@ -83,12 +91,6 @@ A lock in lock_dir stops overlapping runs (exit 75). Exit codes: 0 done, 1 failu
   private print(text: {err: string[]; out: string[]}): void {
     for (const line of text.err) this.logToStderr(line)
     for (const line of text.out) this.log(line)
-  }
-
-  /** A spinner on a TTY only, never with --json. */
-  private spinner(): Ora | undefined {
-    if (this.jsonEnabled() || !process.stderr.isTTY) return undefined
-    return ora({stream: process.stderr, text: 'reading OpenStack and Concertim'}).start()
   }
 }
 

@@ -13,6 +13,7 @@ import {ExitCode} from './exit-codes.js'
 import {CallLedger, type HttpContext} from './http/index.js'
 import {createLogger, LOG_LEVELS, type Logger, type LogLevel, normaliseLevel} from './output/logger.js'
 import {redactText} from './output/redact.js'
+import {stopOnSignals} from './signals.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -94,6 +95,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       this.logger.debug({path: this.loaded.path}, 'configuration loaded')
     }
     return this.loaded.config
+  }
+
+  /**
+   * Until the returned function is called, SIGINT/SIGTERM end this command: the reason on stderr,
+   * `cleanup` (release the lock…), exit 130/143.
+   */
+  protected exitOnSignals(cleanup: () => Promise<unknown> | unknown): () => void {
+    return stopOnSignals({cleanup, report: (message, fields) => this.logger.error(fields, message), what: (this.id ?? this.config.bin).replaceAll(':', ' ')})
   }
 
   /** A runtime failure with an exit code (oclif's `this.error` defaults to 2, which means usage). */

@@ -61,8 +61,10 @@ One pass by default (for cron or a systemd timer); --every keeps it resident on 
     const clients = this.clients(settings, dryRun)
 
     let lock: RunLock | undefined
-    if (!dryRun) lock = await acquireRunLock(config.lock_dir, 'metrics')
+    // One pass ends at once on SIGINT/SIGTERM (exit 130/143); --every finishes the pass under way (exit 0).
+    const stopped = periodMs === undefined ? this.exitOnSignals(async () => lock?.release()) : () => undefined
     try {
+      if (!dryRun) lock = await acquireRunLock(config.lock_dir, 'metrics')
       if (periodMs === undefined) {
         const result = await this.pass(clients, settings, dryRun)
         this.render(result)
@@ -73,6 +75,7 @@ One pass by default (for cron or a systemd timer); --every keeps it resident on 
       return undefined
     } finally {
       await lock?.release()
+      stopped()
     }
   }
 
