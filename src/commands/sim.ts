@@ -5,7 +5,8 @@ import {ExitCode} from '../lib/exit-codes.js'
 import {renderTable} from '../lib/output/table.js'
 import {writeSimConfig} from '../lib/sim/write-config.js'
 import type {CloudPreset} from '../sim/generator.js'
-import {SIM_SYSTEMS, type Simulator, startSimulator} from '../sim/index.js'
+import type {Simulator} from '../sim/index.js'
+import {SIM_SYSTEMS} from '../sim/systems.js'
 
 export default class Sim extends BaseCommand<typeof Sim> {
   static override description = `Run the simulator in the foreground: a generated OpenStack (Keystone, Nova, Heat, Cinder, Neutron, Gnocchi, CloudKitty), Concertim with its metric reporting daemon, and Kill Bill, each on its own HTTP port of 127.0.0.1.
@@ -48,6 +49,7 @@ With --rabbit-url it also publishes the notifications OpenStack would (nova lega
     )
     let sim: Simulator
     try {
+      const {startSimulator} = await import('../sim/index.js')
       sim = await startSimulator({
         latencyMs: f['latency-ms'],
         notifications: {envelope: f['notification-envelope'], format: f['notification-format']},

@@ -1,15 +1,14 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../lib/base-command.js'
-import {createConcertim} from '../../lib/concertim/index.js'
 import type {MetricsSection} from '../../lib/config/index.js'
 import {ExitCode} from '../../lib/exit-codes.js'
 import type {SystemCalls} from '../../lib/http/index.js'
 import {acquireRunLock, type RunLock} from '../../lib/lock.js'
-import {METRIC_NAMES, METRIC_UNITS, NO_DATA_REASONS, parseDuration, type PassClients, type PassReport, runMetricsPass, runOnSchedule} from '../../lib/metrics/index.js'
-import {createOpenStack} from '../../lib/openstack/index.js'
+import {METRIC_NAMES, METRIC_UNITS, NO_DATA_REASONS} from '../../lib/metrics/formulas.js'
+import type {PassClients, PassReport} from '../../lib/metrics/run.js'
+import {parseDuration, runOnSchedule} from '../../lib/metrics/schedule.js'
 import {renderTable} from '../../lib/output/table.js'
-import {openViewStore} from '../../lib/store/index.js'
 
 export type MetricsPushResult = PassReport & {calls: Record<string, SystemCalls>; durationMs: number}
 
@@ -58,7 +57,7 @@ One pass by default (for cron or a systemd timer); --every keeps it resident on 
       if (periodMs === undefined || periodMs < 1000) this.fail(`--every '${this.flags.every}' is not a period of at least 1 s`, ExitCode.USAGE, 'for example --every 15s, --every 1m')
     }
     const dryRun = this.flags['dry-run']
-    const clients = this.clients(settings, dryRun)
+    const clients = await this.clients(settings, dryRun)
 
     let lock: RunLock | undefined
     // One pass ends at once on SIGINT/SIGTERM (exit 130/143); --every finishes the pass under way (exit 0).
@@ -79,7 +78,9 @@ One pass by default (for cron or a systemd timer); --every keeps it resident on 
     }
   }
 
-  private clients(settings: MetricsSection, dryRun: boolean): PassClients {
+  /** The clients of a pass (imported here: listing the command does not load them). */
+  private async clients(settings: MetricsSection, dryRun: boolean): Promise<PassClients> {
+    const [{createConcertim}, {createOpenStack}, {openViewStore}] = await Promise.all([import('../../lib/concertim/index.js'), import('../../lib/openstack/index.js'), import('../../lib/store/index.js')])
     const config = this.appConfig()
     const ctx = this.httpContext({dryRun})
     const openstack = createOpenStack(config.openstack as unknown as Record<string, unknown>, ctx)
@@ -104,6 +105,7 @@ One pass by default (for cron or a systemd timer); --every keeps it resident on 
   private async pass(clients: PassClients, settings: MetricsSection, dryRun: boolean): Promise<MetricsPushResult> {
     this.ledger.reset()
     const started = performance.now()
+    const {runMetricsPass} = await import('../../lib/metrics/run.js')
     const report = await runMetricsPass(clients, {
       batchSize: settings.batch_size,
       concurrency: settings.concurrency,

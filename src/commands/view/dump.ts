@@ -2,10 +2,7 @@ import {Flags} from '@oclif/core'
 import {dump as toYaml} from 'js-yaml'
 
 import {BaseCommand} from '../../lib/base-command.js'
-import {createConcertim} from '../../lib/concertim/index.js'
 import {renderTable} from '../../lib/output/table.js'
-import {createReconcileEngine} from '../../lib/reconcile/engine.js'
-import {openViewStore} from '../../lib/store/index.js'
 import {filterMapping, mappingFromEntries, mappingTables, type ViewMapping, VIEW_TYPES, type ViewType} from '../../lib/view/mapping.js'
 import {peopleFromConcertim} from '../../lib/view/people.js'
 
@@ -42,6 +39,7 @@ Teams (OpenStack project, Kill Bill account), users (OpenStack user), templates 
     const warnings: string[] = []
     let result: ViewDumpResult
     if (this.flags.refresh) {
+      const {createReconcileEngine} = await import('../../lib/reconcile/engine.js')
       const {engine, store} = createReconcileEngine(config, ctx, this.logger)
       try {
         const report = await engine.sync({dryRun: true})
@@ -52,6 +50,7 @@ Teams (OpenStack project, Kill Bill account), users (OpenStack user), templates 
         await store.close()
       }
     } else {
+      const {openViewStore} = await import('../../lib/store/index.js')
       const store = openViewStore(config.store)
       try {
         const snapshot = await store.load()
@@ -75,6 +74,7 @@ Teams (OpenStack project, Kill Bill account), users (OpenStack user), templates 
   }
 
   private async people(config: ReturnType<ViewDump['appConfig']>, ctx: ReturnType<ViewDump['httpContext']>) {
+    const {createConcertim} = await import('../../lib/concertim/index.js')
     const {api} = createConcertim(config.concertim, ctx)
     const [teams, users] = await Promise.all([api.teams(), api.users()])
     return peopleFromConcertim(teams, users)
