@@ -40,6 +40,22 @@ One pass by default (for cron or a systemd timer); --every keeps it resident on 
     window: Flags.integer({description: 'Look back this many seconds for the latest point [default: metrics.window, 900].', min: 1}),
   }
 
+  /** The period of --every, checked with the other flags (before the configuration is read). */
+  private periodMs: number | undefined
+
+  protected override checkFlags(): void {
+    const {every, granularity, window} = this.flags
+    if (granularity !== undefined && window !== undefined && window < granularity) {
+      this.fail(`the window (${window} s) is shorter than the granularity (${granularity} s): no point could ever fall in it`, ExitCode.USAGE, 'use a window of at least two granularities, e.g. --window 900 with --granularity 300')
+    }
+    if (every === undefined) return
+    this.periodMs = parseDuration(every)
+    if (this.periodMs === undefined || this.periodMs < 1000) {
+      const hint = /^\s*\d+(\.\d+)?\s*$/.test(every) && Number(every) >= 1 ? `did you mean --every ${every.trim()}s? A period needs a unit: s, m or h (e.g. 1m30s)` : 'for example --every 15s, --every 1m'
+      this.fail(`--every '${every}' is not a period of at least 1 s`, ExitCode.USAGE, hint)
+    }
+  }
+
   async run(): Promise<MetricsPushResult | undefined> {
     const config = this.appConfig()
     const settings: MetricsSection = {
@@ -51,11 +67,7 @@ One pass by default (for cron or a systemd timer); --every keeps it resident on 
     if (settings.window < settings.granularity) {
       this.fail(`the window (${settings.window} s) is shorter than the granularity (${settings.granularity} s): no point could ever fall in it`, ExitCode.USAGE, 'use a window of at least two granularities, e.g. --window 900 with --granularity 300')
     }
-    let periodMs: number | undefined
-    if (this.flags.every !== undefined) {
-      periodMs = parseDuration(this.flags.every)
-      if (periodMs === undefined || periodMs < 1000) this.fail(`--every '${this.flags.every}' is not a period of at least 1 s`, ExitCode.USAGE, 'for example --every 15s, --every 1m')
-    }
+    const {periodMs} = this
     const dryRun = this.flags['dry-run']
     const clients = await this.clients(settings, dryRun)
 

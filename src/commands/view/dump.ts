@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {dump as toYaml} from 'js-yaml'
 
 import {BaseCommand} from '../../lib/base-command.js'
+import {ExitCode} from '../../lib/exit-codes.js'
 import {renderTable} from '../../lib/output/table.js'
 import {filterMapping, mappingFromEntries, mappingTables, type ViewMapping, VIEW_TYPES, type ViewType} from '../../lib/view/mapping.js'
 import {peopleFromConcertim} from '../../lib/view/people.js'
@@ -27,10 +28,17 @@ Teams (OpenStack project, Kill Bill account), users (OpenStack user), templates 
   ]
 
   static override flags = {
-    format: Flags.option({default: 'table' as const, description: 'Output format.', options: ['table', 'json', 'yaml'] as const})(),
+    format: Flags.option({description: 'Output format [default: table; json with --json].', options: ['table', 'json', 'yaml'] as const})(),
     refresh: Flags.boolean({default: false, description: 'Rebuild the view from the systems (reads only; writes nothing).'}),
     team: Flags.string({description: 'Only this team (name or Concertim id).'}),
     type: Flags.option({delimiter: ',', description: 'Only these object types (comma-separated).', multiple: true, options: VIEW_TYPES})(),
+  }
+
+  protected override checkFlags(): void {
+    const {format} = this.flags
+    if (this.jsonEnabled() && format !== undefined && format !== 'json') {
+      this.fail(`--json and --format ${format} ask for two formats`, ExitCode.USAGE, `drop --json for ${format}, or --format for JSON`)
+    }
   }
 
   async run(): Promise<ViewDumpResult> {
