@@ -1,4 +1,4 @@
 #!/usr/bin/env -S node --import tsx
-import {execute} from '@oclif/core'
+import {launch} from '../src/lib/cli/launch.js'
 
-await execute({development: true, dir: import.meta.url})
+await launch({development: true, dir: import.meta.url})

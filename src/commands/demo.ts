@@ -5,15 +5,13 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {BaseCommand} from '../lib/base-command.js'
-import {createConcertim} from '../lib/concertim/index.js'
 import {type Config, parseConfig} from '../lib/config/index.js'
 import {dryRunResult, type DryRunResult, formatPlan, formatSyncResult, syncResult, type SyncResult} from '../lib/output/sync-report.js'
 import {renderTable} from '../lib/output/table.js'
-import {createReconcileEngine} from '../lib/runtime/reconcile-engine.js'
-import {openViewStore} from '../lib/store/index.js'
 import {mappingFromEntries, mappingTables, type ViewMapping} from '../lib/view/mapping.js'
 import {peopleFromConcertim} from '../lib/view/people.js'
-import {type Simulator, startSimulator} from '../sim/index.js'
+// The simulator, the engine and the clients are imported when the demo runs, not to list the command.
+import type {Simulator} from '../sim/index.js'
 
 export interface DemoResult {
   /** The plan of a second sync right after the first: empty when the first converged. */
@@ -50,6 +48,7 @@ Starts the simulator of OpenStack, Concertim, its metric daemon and Kill Bill on
     let sim: Simulator | undefined
     try {
       this.step('Starting the simulator')
+      const {startSimulator} = await import('../sim/index.js')
       sim = await startSimulator({preset: 'small', seed: flags.seed, sizes})
       const cloud = sim.world
       this.log(`  OpenStack at ${sim.endpoints.keystone}: ${cloud.projects.size} projects, ${cloud.flavors.size} flavors, ${cloud.stacks.size} Heat stacks, ${cloud.servers.size} servers, ${cloud.volumes.size} volumes, ${cloud.networks.size} networks`)
@@ -82,6 +81,7 @@ Starts the simulator of OpenStack, Concertim, its metric daemon and Kill Bill on
   private async runSync(config: Config, dryRun: boolean): Promise<DryRunResult | SyncResult> {
     this.ledger.reset()
     const started = performance.now()
+    const {createReconcileEngine} = await import('../lib/runtime/reconcile-engine.js')
     const {engine, store} = createReconcileEngine(config, this.httpContext({dryRun}, config), this.logger)
     store.onWarning = (message) => this.logger.warn(message)
     try {
@@ -97,6 +97,7 @@ Starts the simulator of OpenStack, Concertim, its metric daemon and Kill Bill on
   }
 
   private async view(config: Config): Promise<ViewMapping> {
+    const [{createConcertim}, {openViewStore}] = await Promise.all([import('../lib/concertim/index.js'), import('../lib/store/index.js')])
     const {api} = createConcertim(config.concertim, this.httpContext({dryRun: true}, config))
     const store = openViewStore(config.store)
     store.onWarning = (message) => this.logger.warn(message)

@@ -1,5 +1,5 @@
 import {BaseCommand} from '../lib/base-command.js'
-import {type DoctorReport, runDoctor} from '../lib/doctor/index.js'
+import type {DoctorReport} from '../lib/doctor/index.js'
 import {ExitCode} from '../lib/exit-codes.js'
 import {mark, renderTable} from '../lib/output/table.js'
 
@@ -17,6 +17,7 @@ Exits 0 when every check passes (warnings allowed), 1 when any fails, 2 when the
 
   async run(): Promise<DoctorReport> {
     const config = this.appConfig()
+    const {runDoctor} = await import('../lib/doctor/index.js')
     const report = await runDoctor(config, this.httpContext())
     if (!this.jsonEnabled()) {
       const symbol = {fail: mark.fail(), ok: mark.ok(), skipped: mark.skip(), warn: mark.warn()}

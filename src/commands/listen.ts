@@ -1,16 +1,8 @@
 import {Flags} from '@oclif/core'
 import {hostname} from 'node:os'
 
-import {amqpTarget} from '../lib/amqp/connection.js'
-import {assertOwnQueue} from '../lib/amqp/topology.js'
 import {BaseCommand} from '../lib/base-command.js'
 import {ExitCode} from '../lib/exit-codes.js'
-import {engineReconciler, heatTopLevelStack} from '../lib/listen/engine-adapter.js'
-import {viewStoreClaim} from '../lib/listen/rack-locks.js'
-import {ListenService} from '../lib/listen/service.js'
-import {MemoryWatermarks, SharedWatermarks} from '../lib/listen/watermarks.js'
-import {createReconcileEngine} from '../lib/runtime/reconcile-engine.js'
-import {topLevelStack} from '../lib/reconcile/observe/index.js'
 
 export default class Listen extends BaseCommand<typeof Listen> {
   static override description = `Keep Concertim current in real time: the resident RabbitMQ consumer of OpenStack's notifications.
@@ -33,6 +25,17 @@ It declares its own durable quorum queue (listen.queue) bound to the exchanges n
   async run(): Promise<void> {
     const config = this.appConfig()
     if (!config.rmq || !config.rmq.rmq_address) this.fail('listen needs the rmq section (rmq_address, rmq_username, rmq_password): where OpenStack publishes its notifications', ExitCode.USAGE, 'add an rmq: section to the configuration file')
+    // amqplib, the engine and its clients are imported to run, not to list the command.
+    const [{amqpTarget}, {assertOwnQueue}, {engineReconciler, heatTopLevelStack}, {viewStoreClaim}, {ListenService}, {MemoryWatermarks, SharedWatermarks}, {createReconcileEngine}, {topLevelStack}] = await Promise.all([
+      import('../lib/amqp/connection.js'),
+      import('../lib/amqp/topology.js'),
+      import('../lib/listen/engine-adapter.js'),
+      import('../lib/listen/rack-locks.js'),
+      import('../lib/listen/service.js'),
+      import('../lib/listen/watermarks.js'),
+      import('../lib/runtime/reconcile-engine.js'),
+      import('../lib/reconcile/observe/index.js'),
+    ])
     const l = config.listen
     const queue = this.flags.queue ?? l.queue
     assertOwnQueue(queue)

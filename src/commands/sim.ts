@@ -3,14 +3,15 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../lib/base-command.js'
 import {ExitCode} from '../lib/exit-codes.js'
 import {renderTable} from '../lib/output/table.js'
-import {writeConfigAtomically} from '../lib/sim/write-config.js'
+import {writeSimConfig} from '../lib/sim/write-config.js'
 import type {CloudPreset} from '../sim/generator.js'
-import {SIM_SYSTEMS, type Simulator, startSimulator} from '../sim/index.js'
+import type {Simulator} from '../sim/index.js'
+import {SIM_SYSTEMS} from '../sim/systems.js'
 
 export default class Sim extends BaseCommand<typeof Sim> {
   static override description = `Run the simulator in the foreground: a generated OpenStack (Keystone, Nova, Heat, Cinder, Neutron, Gnocchi, CloudKitty), Concertim with its metric reporting daemon, and Kill Bill, each on its own HTTP port of 127.0.0.1.
 
-With --rabbit-url it also publishes the notifications OpenStack would (nova legacy and/or versioned, heat, cinder, neutron; oslo.messaging envelope) for every change made through its changes API. With --write-config it writes a configuration (YAML, mode 0600) that points concertim-os at it. Stops cleanly on SIGINT or SIGTERM (exit 0).`
+With --rabbit-url it also publishes the notifications OpenStack would (nova legacy and/or versioned, heat, cinder, neutron; oslo.messaging envelope) for every change made through its changes API. With --write-config it writes a configuration (YAML, mode 0600) that points concertim-os at it, with its view (store.path) and locks (lock_dir) beside that file. Stops cleanly on SIGINT or SIGTERM (exit 0).`
 
   static override enableJsonFlag = true
 
@@ -48,6 +49,7 @@ With --rabbit-url it also publishes the notifications OpenStack would (nova lega
     )
     let sim: Simulator
     try {
+      const {startSimulator} = await import('../sim/index.js')
       sim = await startSimulator({
         latencyMs: f['latency-ms'],
         notifications: {envelope: f['notification-envelope'], format: f['notification-format']},
@@ -64,7 +66,7 @@ With --rabbit-url it also publishes the notifications OpenStack would (nova lega
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal))
     })
     try {
-      if (f['write-config']) writeConfigAtomically(f['write-config'], sim.config({logLevel: 'info'}))
+      if (f['write-config']) writeSimConfig(f['write-config'], {...sim.config({logLevel: 'info'})})
       const notifications = sim.notifications?.stats()
       if (this.jsonEnabled()) {
         this.logJson({

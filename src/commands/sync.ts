@@ -1,14 +1,19 @@
 import {Flags} from '@oclif/core'
-import ora, {type Ora} from 'ora'
 
 import {BaseCommand} from '../lib/base-command.js'
 import {ExitCode} from '../lib/exit-codes.js'
 import {type RunLock, takeRunLock} from '../lib/lock.js'
+import {type Progress, startSpinner} from '../lib/output/spinner.js'
 import {dryRunResult, type DryRunResult, formatPlan, formatSyncResult, syncResult, type SyncResult} from '../lib/output/sync-report.js'
-import {type ProgressEvent, type ReconcileReport, SYNC_PARTS, type SyncPart} from '../lib/reconcile/engine.js'
-import {createReconcileEngine} from '../lib/runtime/reconcile-engine.js'
+import type {ProgressEvent, ReconcileReport, SyncPart} from '../lib/reconcile/engine.js'
 
 export type {DryRunResult, PlannedAction, SyncResult} from '../lib/output/sync-report.js'
+
+/**
+ * The engine's parts, named here so that listing the command does not load the engine (`satisfies`
+ * fails to compile when the engine gains or loses one).
+ */
+const PARTS = Object.keys({templates: true, racks: true, devices: true} satisfies Record<SyncPart, true>) as SyncPart[]
 
 export default class Sync extends BaseCommand<typeof Sync> {
   static override description = `Make Concertim show the OpenStack cloud: templates from flavors, racks from Heat stacks, devices from their servers, volumes and networks.
@@ -17,7 +22,7 @@ One pass of observe → plan → apply. OpenStack, Concertim and Kill Bill (when
 
 Deletion safety: only objects carrying concertim-os (or the original service's) metadata are deleted; nothing the cloud still lists or a direct GET still finds is deleted (a listing that missed it is reported inconsistent, exit 3); nothing is deleted when a listing was incomplete, or when the OpenStack token has no admin role (its 404s prove nothing); a missing object is deleted only once a direct GET says 404 (or, when the GET cannot tell, a second complete sync misses it too); more deletions than sync.max_deletes (default 10% of the managed objects, at least 5) stop every deletion (exit 4) unless --allow-mass-delete.
 
-A lock in lock_dir stops overlapping runs (exit 75). Exit codes: 0 done, 1 failure (a system unreachable, a bad answer), 2 usage or configuration, 3 finished but some actions failed or part of the cloud could not be read (nothing of that part deleted), 4 deletions withheld by the cap, 75 another sync holds the lock.`
+A lock in lock_dir stops overlapping runs (exit 75). Exit codes: 0 done, 1 failure (a system unreachable, a bad answer), 2 usage or configuration, 3 finished but some actions failed or part of the cloud could not be read (nothing of that part deleted), 4 deletions withheld by the cap, 75 another sync holds the lock, 130/143 stopped by SIGINT/SIGTERM (the lock released).`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'One sync (what cron and the systemd timer run)'},
@@ -35,7 +40,7 @@ A lock in lock_dir stops overlapping runs (exit 75). Exit codes: 0 done, 1 failu
       delimiter: ',',
       description: 'Apply only the actions on these objects (comma-separated): templates, racks, devices.',
       multiple: true,
-      options: [...SYNC_PARTS],
+      options: [...PARTS],
     }),
   }
 
@@ -44,27 +49,36 @@ A lock in lock_dir stops overlapping runs (exit 75). Exit codes: 0 done, 1 failu
     const dryRun = this.flags['dry-run']
     const started = performance.now()
     let lock: RunLock | undefined
-    if (!dryRun) lock = await takeRunLock(config, 'sync')
-    const spinner = this.spinner()
-    const {engine, store} = createReconcileEngine(config, this.httpContext({dryRun}), this.logger)
-    store.onWarning = (message) => this.logger.warn(message)
+    let spinner: Progress | undefined
+    const stopped = this.exitOnSignals(async () => {
+      spinner?.stop()
+      await lock?.release()
+    })
     let report: ReconcileReport
     try {
-      report = await engine.sync({
-        allowMassDelete: this.flags['allow-mass-delete'],
-        dryRun,
-        onProgress: (e) => {
-          if (spinner !== undefined) spinner.text = progressText(e)
-        },
-        ...(this.flags.only === undefined ? {} : {only: this.flags.only as SyncPart[]}),
-      })
-    } catch (error) {
-      spinner?.fail()
-      throw error
+      if (!dryRun) lock = await takeRunLock(config, 'sync')
+      this.logger.debug({lock: lock?.path ?? null}, 'sync started')
+      spinner = this.jsonEnabled() ? undefined : await startSpinner('reading OpenStack and Concertim')
+      const {createReconcileEngine} = await import('../lib/runtime/reconcile-engine.js')
+      const {engine, store} = createReconcileEngine(config, this.httpContext({dryRun}), this.logger)
+      store.onWarning = (message) => this.logger.warn(message)
+      try {
+        report = await engine.sync({
+          allowMassDelete: this.flags['allow-mass-delete'],
+          dryRun,
+          onProgress: (e) => spinner?.update(progressText(e)),
+          ...(this.flags.only === undefined ? {} : {only: this.flags.only as SyncPart[]}),
+        })
+      } catch (error) {
+        spinner?.fail()
+        throw error
+      } finally {
+        spinner?.stop()
+        await store.close()
+      }
     } finally {
-      spinner?.stop()
-      await store.close()
       await lock?.release()
+      stopped()
     }
 
     if (dryRun) {
@@ -85,12 +99,6 @@ A lock in lock_dir stops overlapping runs (exit 75). Exit codes: 0 done, 1 failu
   private print(text: {err: string[]; out: string[]}): void {
     for (const line of text.err) this.logToStderr(line)
     for (const line of text.out) this.log(line)
-  }
-
-  /** A spinner on a TTY only, never with --json. */
-  private spinner(): Ora | undefined {
-    if (this.jsonEnabled() || !process.stderr.isTTY) return undefined
-    return ora({stream: process.stderr, text: 'reading OpenStack and Concertim'}).start()
   }
 }
 

@@ -9,10 +9,13 @@ import chalk from 'chalk'
 
 import {type Config, loadConfig, type LoadedConfig} from './config/index.js'
 import {AppError} from './errors.js'
-import {ExitCode} from './exit-codes.js'
-import {CallLedger, type HttpContext} from './http/index.js'
+import {ExitCode, type ExitCodeValue} from './exit-codes.js'
+import {CallLedger} from './http/calls.js'
+import type {HttpContext} from './http/index.js'
 import {createLogger, LOG_LEVELS, type Logger, type LogLevel, normaliseLevel} from './output/logger.js'
 import {redactText} from './output/redact.js'
+import {stopOnSignals} from './signals.js'
+import {closest} from './suggest.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -57,6 +60,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     const exit = exitCodeOf(err)
     process.exitCode = exit
+    this.suggestFlags(err)
     if (err instanceof Errors.ExitError) throw err
     if (this.logger && !(err instanceof AppError) && !isParseError(err)) {
       this.logger.debug({err}, 'unexpected error')
@@ -96,9 +100,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this.loaded.config
   }
 
+  /**
+   * Until the returned function is called, SIGINT/SIGTERM end this command: the reason on stderr,
+   * `cleanup` (release the lock…), exit 130/143.
+   */
+  protected exitOnSignals(cleanup: () => Promise<unknown> | unknown): () => void {
+    return stopOnSignals({cleanup, report: (message, fields) => this.logger.error(fields, message), what: (this.id ?? this.config.bin).replaceAll(':', ' ')})
+  }
+
   /** A runtime failure with an exit code (oclif's `this.error` defaults to 2, which means usage). */
-  protected fail(message: string, exit: number = ExitCode.FAILURE, hint?: string): never {
-    throw new Errors.CLIError(redactText(message), {exit, suggestions: hint ? [hint] : undefined})
+  protected fail(message: string, exit: ExitCodeValue = ExitCode.FAILURE, hint?: string): never {
+    // An AppError, so that --json shows the hint and the code (E_USAGE for exit 2) as for any other.
+    throw new AppError(redactText(message), {code: exit === ExitCode.USAGE ? 'E_USAGE' : 'E_FAILURE', exitCode: exit, hint})
   }
 
   /** What every client needs from the HTTP layer: settings from config, the shared ledger and logger. */
@@ -136,6 +149,26 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       format: this.flags['log-format'],
       level: (this.flags['log-level'] as LogLevel | undefined) ?? 'info',
     })
+    this.checkFlags()
+  }
+
+  /**
+   * Checks of this command's flags that the parser cannot make (a combination, a format), run before
+   * anything else — in particular before the configuration is read — so a mistyped command line is
+   * reported as such (exit 2) whatever the state of the configuration. Throw with `this.fail(…, ExitCode.USAGE)`.
+   */
+  protected checkFlags(): void {}
+
+  /** "Nonexistent flag: --dry-rn" → "… (did you mean --dry-run?)". */
+  private suggestFlags(err: Error): void {
+    const unknown = (err as {flags?: unknown}).flags
+    if (!isParseError(err) || !Array.isArray(unknown)) return
+    const known = Object.entries({...this.ctor.baseFlags, ...this.ctor.flags, ...(this.ctor.enableJsonFlag ? {json: {}} : {})}).flatMap(([name, f]) => [`--${name}`, ...((f as {char?: string}).char ? [`-${(f as {char: string}).char}`] : [])])
+    for (const flag of unknown) {
+      if (typeof flag !== 'string') continue
+      const best = closest(flag.split('=')[0], known)
+      if (best !== undefined) err.message = err.message.replace(flag, `${flag} (did you mean ${best}?)`)
+    }
   }
 
   protected override toErrorJson(err: unknown): JsonError {

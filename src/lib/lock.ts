@@ -9,7 +9,6 @@
  * it still holds that token (Lua), so that a run never releases a lock another has taken since; a
  * crashed run's key expires.
  */
-import {Redis} from 'ioredis'
 import {randomUUID} from 'node:crypto'
 import {mkdir} from 'node:fs/promises'
 import {join} from 'node:path'
@@ -90,6 +89,8 @@ export async function acquireRedisRunLock(url: string, prefix: string, name: str
   const staleMs = opts.staleMs ?? DEFAULT_STALE_MS
   const key = `${prefix}lock:${name}`
   const path = `redis key ${key} at ${redactText(url)}`
+  // ioredis only when the store is Redis (every command that takes a lock would pay for it at start).
+  const {Redis} = await import('ioredis')
   const redis = new Redis(url, {connectTimeout: 10_000, lazyConnect: true, maxRetriesPerRequest: 3})
   redis.on('error', () => {
     /* surfaced by the failing call */

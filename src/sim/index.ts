@@ -29,9 +29,10 @@ import {createKeystoneApp} from './openstack/keystone.js'
 import {createNeutronApp} from './openstack/neutron.js'
 import {createNovaApp} from './openstack/nova.js'
 import type {ArchivePolicyFamily} from './provisioning.js'
+import {SIM_SYSTEMS} from './systems.js'
 import type {World} from './world.js'
 
-export const SIM_SYSTEMS: SimSystem[] = ['keystone', 'nova', 'heat', 'cinder', 'neutron', 'gnocchi', 'cloudkitty', 'concertim', 'mrd', 'killbill', 'glance']
+export {SIM_SYSTEMS}
 
 export interface StartOptions {
   /** Archive policies of instance metrics: Ceilometer's 5-minute (default) or the original's 5-second ones. */

@@ -1,15 +1,14 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../lib/base-command.js'
-import {createConcertim} from '../../lib/concertim/index.js'
 import type {MetricsSection} from '../../lib/config/index.js'
 import {ExitCode} from '../../lib/exit-codes.js'
 import type {SystemCalls} from '../../lib/http/index.js'
 import {type RunLock, takeRunLock} from '../../lib/lock.js'
-import {METRIC_NAMES, METRIC_UNITS, NO_DATA_REASONS, parseDuration, type PassClients, type PassReport, runMetricsPass, runOnSchedule} from '../../lib/metrics/index.js'
-import {createOpenStack} from '../../lib/openstack/index.js'
+import {METRIC_NAMES, METRIC_UNITS, NO_DATA_REASONS} from '../../lib/metrics/formulas.js'
+import type {PassClients, PassReport} from '../../lib/metrics/run.js'
+import {parseDuration, runOnSchedule} from '../../lib/metrics/schedule.js'
 import {renderTable} from '../../lib/output/table.js'
-import {openViewStore} from '../../lib/store/index.js'
 
 export type MetricsPushResult = PassReport & {calls: Record<string, SystemCalls>; durationMs: number}
 
@@ -41,6 +40,22 @@ One pass by default (for cron or a systemd timer); --every keeps it resident on 
     window: Flags.integer({description: 'Look back this many seconds for the latest point [default: metrics.window, 900].', min: 1}),
   }
 
+  /** The period of --every, checked with the other flags (before the configuration is read). */
+  private periodMs: number | undefined
+
+  protected override checkFlags(): void {
+    const {every, granularity, window} = this.flags
+    if (granularity !== undefined && window !== undefined && window < granularity) {
+      this.fail(`the window (${window} s) is shorter than the granularity (${granularity} s): no point could ever fall in it`, ExitCode.USAGE, 'use a window of at least two granularities, e.g. --window 900 with --granularity 300')
+    }
+    if (every === undefined) return
+    this.periodMs = parseDuration(every)
+    if (this.periodMs === undefined || this.periodMs < 1000) {
+      const hint = /^\s*\d+(\.\d+)?\s*$/.test(every) && Number(every) >= 1 ? `did you mean --every ${every.trim()}s? A period needs a unit: s, m or h (e.g. 1m30s)` : 'for example --every 15s, --every 1m'
+      this.fail(`--every '${every}' is not a period of at least 1 s`, ExitCode.USAGE, hint)
+    }
+  }
+
   async run(): Promise<MetricsPushResult | undefined> {
     const config = this.appConfig()
     const settings: MetricsSection = {
@@ -52,17 +67,15 @@ One pass by default (for cron or a systemd timer); --every keeps it resident on 
     if (settings.window < settings.granularity) {
       this.fail(`the window (${settings.window} s) is shorter than the granularity (${settings.granularity} s): no point could ever fall in it`, ExitCode.USAGE, 'use a window of at least two granularities, e.g. --window 900 with --granularity 300')
     }
-    let periodMs: number | undefined
-    if (this.flags.every !== undefined) {
-      periodMs = parseDuration(this.flags.every)
-      if (periodMs === undefined || periodMs < 1000) this.fail(`--every '${this.flags.every}' is not a period of at least 1 s`, ExitCode.USAGE, 'for example --every 15s, --every 1m')
-    }
+    const {periodMs} = this
     const dryRun = this.flags['dry-run']
-    const clients = this.clients(settings, dryRun)
+    const clients = await this.clients(settings, dryRun)
 
     let lock: RunLock | undefined
-    if (!dryRun) lock = await takeRunLock(config, 'metrics')
+    // One pass ends at once on SIGINT/SIGTERM (exit 130/143); --every finishes the pass under way (exit 0).
+    const stopped = periodMs === undefined ? this.exitOnSignals(async () => lock?.release()) : () => undefined
     try {
+      if (!dryRun) lock = await takeRunLock(config, 'metrics')
       if (periodMs === undefined) {
         const result = await this.pass(clients, settings, dryRun)
         this.render(result)
@@ -73,10 +86,13 @@ One pass by default (for cron or a systemd timer); --every keeps it resident on 
       return undefined
     } finally {
       await lock?.release()
+      stopped()
     }
   }
 
-  private clients(settings: MetricsSection, dryRun: boolean): PassClients {
+  /** The clients of a pass (imported here: listing the command does not load them). */
+  private async clients(settings: MetricsSection, dryRun: boolean): Promise<PassClients> {
+    const [{createConcertim}, {createOpenStack}, {openViewStore}] = await Promise.all([import('../../lib/concertim/index.js'), import('../../lib/openstack/index.js'), import('../../lib/store/index.js')])
     const config = this.appConfig()
     const ctx = this.httpContext({dryRun})
     const openstack = createOpenStack(config.openstack as unknown as Record<string, unknown>, ctx)
@@ -102,6 +118,7 @@ One pass by default (for cron or a systemd timer); --every keeps it resident on 
   private async pass(clients: PassClients, settings: MetricsSection, dryRun: boolean): Promise<MetricsPushResult> {
     this.ledger.reset()
     const started = performance.now()
+    const {runMetricsPass} = await import('../../lib/metrics/run.js')
     const report = await runMetricsPass(clients, {
       batchSize: settings.batch_size,
       concurrency: settings.concurrency,

@@ -2,10 +2,8 @@ import {Flags} from '@oclif/core'
 import {dump as toYaml} from 'js-yaml'
 
 import {BaseCommand} from '../../lib/base-command.js'
-import {createConcertim} from '../../lib/concertim/index.js'
+import {ExitCode} from '../../lib/exit-codes.js'
 import {renderTable} from '../../lib/output/table.js'
-import {createReconcileEngine} from '../../lib/runtime/reconcile-engine.js'
-import {KEYSTONE_NOTE_PREFIX, openViewStore} from '../../lib/store/index.js'
 import {filterMapping, mappingFromEntries, mappingTables, type ViewMapping, VIEW_TYPES, type ViewType} from '../../lib/view/mapping.js'
 import {peopleFromConcertim} from '../../lib/view/people.js'
 
@@ -30,10 +28,17 @@ Teams (OpenStack project, Kill Bill account), users (OpenStack user), templates 
   ]
 
   static override flags = {
-    format: Flags.option({default: 'table' as const, description: 'Output format.', options: ['table', 'json', 'yaml'] as const})(),
+    format: Flags.option({description: 'Output format [default: table; json with --json].', options: ['table', 'json', 'yaml'] as const})(),
     refresh: Flags.boolean({default: false, description: 'Rebuild the view from the systems (reads only; writes nothing).'}),
     team: Flags.string({description: 'Only this team (name or Concertim id).'}),
     type: Flags.option({delimiter: ',', description: 'Only these object types (comma-separated).', multiple: true, options: VIEW_TYPES})(),
+  }
+
+  protected override checkFlags(): void {
+    const {format} = this.flags
+    if (this.jsonEnabled() && format !== undefined && format !== 'json') {
+      this.fail(`--json and --format ${format} ask for two formats`, ExitCode.USAGE, `drop --json for ${format}, or --format for JSON`)
+    }
   }
 
   async run(): Promise<ViewDumpResult> {
@@ -42,6 +47,7 @@ Teams (OpenStack project, Kill Bill account), users (OpenStack user), templates 
     const warnings: string[] = []
     let result: ViewDumpResult
     if (this.flags.refresh) {
+      const {createReconcileEngine} = await import('../../lib/runtime/reconcile-engine.js')
       const {engine, store} = createReconcileEngine(config, ctx, this.logger)
       try {
         const report = await engine.sync({dryRun: true})
@@ -52,6 +58,7 @@ Teams (OpenStack project, Kill Bill account), users (OpenStack user), templates 
         await store.close()
       }
     } else {
+      const {KEYSTONE_NOTE_PREFIX, openViewStore} = await import('../../lib/store/index.js')
       const store = openViewStore(config.store)
       store.onWarning = (message) => warnings.push(message)
       try {
@@ -76,6 +83,7 @@ Teams (OpenStack project, Kill Bill account), users (OpenStack user), templates 
   }
 
   private async people(config: ReturnType<ViewDump['appConfig']>, ctx: ReturnType<ViewDump['httpContext']>) {
+    const {createConcertim} = await import('../../lib/concertim/index.js')
     const {api} = createConcertim(config.concertim, ctx)
     const [teams, users] = await Promise.all([api.teams(), api.users()])
     return peopleFromConcertim(teams, users)

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import yaml from 'js-yaml'
-import {mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -25,6 +25,13 @@ describe('concertim-os sim', function () {
       expect(statSync(file).mode & 0o777).to.equal(0o600)
       const config = yaml.load(readFileSync(file, 'utf8')) as {openstack: {auth_url: string}}
       expect(config.openstack.auth_url).to.match(/^http:\/\/127\.0\.0\.1:\d+\/v3$/)
+      // The view and the locks live beside the configuration, not in /var/lib (EACCES as a user, shared as root).
+      const written = config as unknown as {lock_dir?: string; store?: {path?: string}}
+      expect(written.store?.path).to.equal(join(dir, 'sim.view.json'))
+      expect(written.lock_dir).to.equal(join(dir, 'sim.locks'))
+      const sync = await runCli(['sync', '--config', file, '--json'])
+      expect(sync.code, sync.stderr).to.equal(0)
+      expect(existsSync(join(dir, 'sim.view.json')), 'the view written beside the configuration').to.equal(true)
       const doctor = await runCli(['doctor', '--config', file, '--json'])
       const report = JSON.parse(doctor.stdout) as {checks: {check: string; outcome: string; system: string}[]; ok: boolean}
       expect(report.checks.filter((c) => c.outcome === 'fail'), doctor.stdout).to.deep.equal([])
