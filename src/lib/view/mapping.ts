@@ -3,7 +3,8 @@
  * OpenStack and Kill Bill ids and status. Built (pure) from what the view store holds — the entries
  * a sync records — or from a fresh observation (`--refresh`).
  */
-import {KEYSTONE_NOTE_PREFIX, type ViewEntry} from '../store/index.js'
+import {KEYSTONE_NOTE_PREFIX} from '../store/notes.js'
+import type {ViewEntry} from '../store/types.js'
 
 export const VIEW_TYPES = ['team', 'user', 'template', 'rack', 'device'] as const
 export type ViewType = (typeof VIEW_TYPES)[number]
