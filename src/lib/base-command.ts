@@ -11,6 +11,7 @@ import {type Config, loadConfig, type LoadedConfig} from './config/index.js'
 import {AppError} from './errors.js'
 import {ExitCode} from './exit-codes.js'
 import {CallLedger, type HttpContext} from './http/index.js'
+import {colourLevel} from './output/colour.js'
 import {createLogger, LOG_LEVELS, type Logger, type LogLevel, normaliseLevel} from './output/logger.js'
 import {redactText} from './output/redact.js'
 
@@ -121,7 +122,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init()
-    if ((process.env.NO_COLOR ?? '') !== '' || process.env.TERM === 'dumb' || !process.stdout.isTTY) chalk.level = 0
+    chalk.level = colourLevel(process.env, process.stdout.isTTY === true, chalk.level)
     const {args, flags} = await this.parse({
       args: this.ctor.args,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
