@@ -64,7 +64,7 @@ Starts the simulator of OpenStack, Concertim, its metric daemon and Kill Bill on
 
       this.step('sync --dry-run: the plan of a second sync')
       const secondPlan = (await this.runSync(config, true)) as DryRunResult
-      this.print(formatPlan(secondPlan, process.stdout.columns ?? 140))
+      this.print(formatPlan(secondPlan))
       this.log('\nNext: point concertim-os at a real cloud (see README, "Point it at a real cloud") and run `concertim-os doctor`.')
       return {secondPlan, sync: sync as SyncResult, view}
     } finally {

@@ -21,12 +21,10 @@ Exits 0 when every check passes (warnings allowed), 1 when any fails, 2 when the
     const report = await runDoctor(config, this.httpContext())
     if (!this.jsonEnabled()) {
       const symbol = {fail: mark.fail(), ok: mark.ok(), skipped: mark.skip(), warn: mark.warn()}
-      const width = Math.max(60, (process.stdout.columns ?? 120) - 50)
       this.log(
         renderTable(
           ['', 'system', 'check', 'result'],
           report.checks.map((c) => [symbol[c.outcome], c.system, c.check, c.hint && c.outcome !== 'ok' ? `${c.detail}\nfix: ${c.hint}` : c.detail]),
-          {wrap: [3, 16, 26, width]},
         ),
       )
       this.log(report.ok ? `All checks passed${report.warnings ? ` (${report.warnings} warning${report.warnings > 1 ? 's' : ''})` : ''}.` : `${report.failed} check${report.failed > 1 ? 's' : ''} failed.`)

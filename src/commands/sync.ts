@@ -83,7 +83,7 @@ A lock in lock_dir stops overlapping runs (exit 75). Exit codes: 0 done, 1 failu
 
     if (dryRun) {
       const result = dryRunResult(report, this.ledger.bySystem())
-      if (!this.jsonEnabled()) this.print(formatPlan(result, process.stdout.columns ?? 140))
+      if (!this.jsonEnabled()) this.print(formatPlan(result))
       return result
     }
     const result = syncResult(report, this.ledger.bySystem(), Math.round(performance.now() - started))

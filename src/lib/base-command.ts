@@ -12,6 +12,7 @@ import {AppError} from './errors.js'
 import {ExitCode, type ExitCodeValue} from './exit-codes.js'
 import {CallLedger} from './http/calls.js'
 import type {HttpContext} from './http/index.js'
+import {colourLevel} from './output/colour.js'
 import {createLogger, LOG_LEVELS, type Logger, type LogLevel, normaliseLevel} from './output/logger.js'
 import {redactText} from './output/redact.js'
 import {stopOnSignals} from './signals.js'
@@ -134,7 +135,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init()
-    if ((process.env.NO_COLOR ?? '') !== '' || process.env.TERM === 'dumb' || !process.stdout.isTTY) chalk.level = 0
+    chalk.level = colourLevel(process.env, process.stdout.isTTY === true, chalk.level)
     const {args, flags} = await this.parse({
       args: this.ctor.args,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,

@@ -19,19 +19,34 @@ export class AppError extends Error {
   }
 }
 
-/** The configuration file, an environment override or a flag is wrong. Exit 2. */
+/**
+ * The configuration file, an environment override or a flag is wrong. Exit 2. The example is the
+ * hint (printed once, as "Try this"), not part of the message; `variable` names the environment
+ * variable the wrong value came from.
+ */
 export class ConfigError extends AppError {
+  readonly example?: string
   readonly path: string
+  readonly problem: string
+  readonly variable?: string
 
-  constructor(path: string, problem: string, example?: string) {
-    const where = path === '' ? 'configuration' : `configuration key '${path}'`
-    super(`${where}: ${problem}${example ? `\n  example: ${example}` : ''}`, {
+  constructor(path: string, problem: string, example?: string, opts: {variable?: string} = {}) {
+    super(`${configWhere(path, opts.variable)}: ${problem}`, {
       code: 'E_CONFIG',
       exitCode: ExitCode.USAGE,
       hint: example ? `for example: ${example}` : undefined,
     })
+    this.example = example
     this.path = path
+    this.problem = problem
+    this.variable = opts.variable
   }
+}
+
+/** "configuration key 'http.timeout_ms' (set by the environment variable CONCERTIM_OS_HTTP_TIMEOUT_MS)". */
+export function configWhere(path: string, variable?: string): string {
+  const where = path === '' ? 'configuration' : `configuration key '${path}'`
+  return variable === undefined ? where : `${where} (set by the environment variable ${variable})`
 }
 
 /** Another run holds the lock. Exit 75. */

@@ -5,9 +5,10 @@ import type {MetricsSection} from '../../lib/config/index.js'
 import {ExitCode} from '../../lib/exit-codes.js'
 import type {SystemCalls} from '../../lib/http/index.js'
 import {type RunLock, takeRunLock} from '../../lib/lock.js'
-import {METRIC_NAMES, METRIC_UNITS, NO_DATA_REASONS} from '../../lib/metrics/formulas.js'
+import {NO_DATA_REASONS} from '../../lib/metrics/formulas.js'
 import type {PassClients, PassReport} from '../../lib/metrics/run.js'
 import {parseDuration, runOnSchedule} from '../../lib/metrics/schedule.js'
+import {problemsTable, valuesTable} from '../../lib/output/metrics-report.js'
 import {renderTable} from '../../lib/output/table.js'
 
 export type MetricsPushResult = PassReport & {calls: Record<string, SystemCalls>; durationMs: number}
@@ -137,14 +138,8 @@ One pass by default (for cron or a systemd timer); --every keeps it resident on 
     if (this.jsonEnabled()) return
     const c = r.counts
     if (r.dryRun) {
-      const cell = (v: number | undefined, reason: string | undefined) => (v === undefined ? `- (${reason ?? 'no data'})` : String(v))
-      this.log(
-        renderTable(
-          ['device', 'server', ...METRIC_NAMES.map((n) => `${n} ${METRIC_UNITS[n]}`)],
-          r.devices.map((d) => [d.name ?? d.deviceId, d.instanceId, ...METRIC_NAMES.map((n) => cell(d.values[n], d.missing[n]))]),
-          {wrap: []}, // auto widths (renderTable without `wrap` trips cli-table3)
-        ),
-      )
+      const {head, rows} = valuesTable(r.devices)
+      this.log(renderTable(head, rows))
     }
     const noData = NO_DATA_REASONS.filter((k) => c.noDataByReason[k] > 0).map((k) => `${k} ${c.noDataByReason[k]}`)
     this.log(
@@ -163,13 +158,8 @@ One pass by default (for cron or a systemd timer); --every keeps it resident on 
     this.log(`Calls: ${calls || 'none'}; ${r.durationMs} ms.`)
     const shown = r.problems.filter((p) => p.outcome !== 'unknown-device' || r.problems.length <= MAX_PROBLEM_ROWS)
     if (shown.length > 0) {
-      this.log(
-        renderTable(
-          ['device', 'metric', 'outcome', 'message'],
-          shown.slice(0, MAX_PROBLEM_ROWS).map((p) => [p.deviceId, p.metric, p.outcome, p.message]),
-          {wrap: [38, 15, 16, Math.max(40, (process.stdout.columns ?? 120) - 80)]},
-        ),
-      )
+      const {head, rows} = problemsTable(shown, r.devices)
+      this.log(renderTable(head, rows.slice(0, MAX_PROBLEM_ROWS)))
       if (shown.length > MAX_PROBLEM_ROWS) this.log(`… and ${shown.length - MAX_PROBLEM_ROWS} more (see --json).`)
     }
   }

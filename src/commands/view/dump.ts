@@ -4,7 +4,7 @@ import {dump as toYaml} from 'js-yaml'
 import {BaseCommand} from '../../lib/base-command.js'
 import {ExitCode} from '../../lib/exit-codes.js'
 import {renderTable} from '../../lib/output/table.js'
-import {filterMapping, mappingFromEntries, mappingTables, type ViewMapping, VIEW_TYPES, type ViewType} from '../../lib/view/mapping.js'
+import {filterMapping, isKnownTeam, knownTeams, mappingFromEntries, mappingTables, type ViewMapping, VIEW_TYPES, type ViewType} from '../../lib/view/mapping.js'
 import {peopleFromConcertim} from '../../lib/view/people.js'
 
 export interface ViewDumpResult extends ViewMapping {
@@ -76,8 +76,17 @@ Teams (OpenStack project, Kill Bill account), users (OpenStack user), templates 
         await store.close()
       }
     }
-    const filtered = {...result, ...filterMapping(result, {team: this.flags.team, types: this.flags.type as ViewType[] | undefined})}
     for (const w of warnings) this.logger.warn(w)
+    const {team} = this.flags
+    if (team !== undefined && !isKnownTeam(result, team)) {
+      const known = knownTeams(result).map((t) => t.name ?? t.id)
+      this.fail(
+        `no team '${team}' in the view or in Concertim; ${known.length === 0 ? 'no team is known (is the view empty, or Concertim unreachable?)' : `the teams are: ${known.join(', ')}`}`,
+        ExitCode.USAGE,
+        known.length === 0 ? "run 'concertim-os sync' first, or use --refresh" : `give one of them (a name or a Concertim id), e.g. --team ${known[0]}`,
+      )
+    }
+    const filtered = {...result, ...filterMapping(result, {team, types: this.flags.type as ViewType[] | undefined})}
     if (!this.jsonEnabled()) this.render(filtered)
     return filtered
   }

@@ -4,7 +4,10 @@
  * - Logs in with `POST /users/sign_in.json` `{"user":{"login","password"}}` and takes the JWT from
  *   the `Authorization` response header (201, or 200); the first request logs in lazily.
  * - Sends `Accept: application/json` on every request (without it, failures become 302 redirects).
- * - On a 401 it logs in again and repeats the request once; concurrent 401s share one login. Only
+ * - On a 401 it logs in again and repeats the request; concurrent 401s share one login. A 401 to the
+ *   token a login has just given is not a credentials problem (the login succeeded): after a short
+ *   pause it logs in once more and tries a last time, then fails with `ConcertimTokenRefusedError`,
+ *   which says so. Only
  *   401 means "token no longer valid" in the app (§2.3); 403 is a real refusal and is not retried
  *   (the original also re-logged on 403/405/407/408 and then lost the result, §10 #12).
  * - 422 bodies, whatever their per-endpoint shape, become `ConcertimValidationError` with per-field
@@ -12,7 +15,7 @@
  */
 import {HttpClient, type HttpContext, HttpError, type HttpResponse, type RequestOptions} from '../http/index.js'
 import {registerSecret, registerSessionSecret} from '../output/redact.js'
-import {ConcertimAuthError, ConcertimValidationError, fieldMessagesOf, isRecordNotFound} from './errors.js'
+import {ConcertimAuthError, ConcertimTokenRefusedError, ConcertimValidationError, fieldMessagesOf, isRecordNotFound} from './errors.js'
 import {deviceBody, nodeBody, rackBody, teamBody, toDevice, toRack, toTeam, toTemplate, toUser} from './records.js'
 import type {
   DataSourceMap,
@@ -50,16 +53,26 @@ export interface DeleteOptions {
 
 type Method = NonNullable<RequestOptions['method']>
 
+export interface ConcertimClientOptions {
+  /** The pause before the last try when Concertim refuses a token it has just issued, ms (default 2000). */
+  refusedTokenPauseMs?: number
+}
+
+const REFUSED_TOKEN_PAUSE_MS = 2000
+
 export class ConcertimClient {
   readonly baseUrl: string
   private readonly http: HttpClient
   private loginInFlight: Promise<string> | undefined
+  private readonly refusedTokenPauseMs: number
   private token: string | undefined
 
   constructor(
     private readonly credentials: ConcertimCredentials,
     ctx: HttpContext = {},
+    opts: ConcertimClientOptions = {},
   ) {
+    this.refusedTokenPauseMs = opts.refusedTokenPauseMs ?? REFUSED_TOKEN_PAUSE_MS
     this.baseUrl = credentials.url.replace(/\/+$/, '')
     registerSecret(credentials.password)
     this.http = new HttpClient({...ctx, baseURL: this.baseUrl, headers: {...ctx.headers, Accept: 'application/json'}, system: 'concertim'})
@@ -119,17 +132,35 @@ export class ConcertimClient {
     return jwt
   }
 
-  /** One authenticated request: 401 → renew the token and repeat once; 422 → ConcertimValidationError. */
+  /**
+   * One authenticated request: 401 → renew the token and repeat; a 401 to the renewed token → pause,
+   * renew once more and repeat a last time, else `ConcertimTokenRefusedError`; 422 →
+   * ConcertimValidationError.
+   */
   private async send<T>(method: Method, path: string, opts: Omit<RequestOptions, 'method' | 'url'> = {}): Promise<HttpResponse<T>> {
     const attempt = async (token: string) =>
       this.http.request<T>({...opts, headers: {...opts.headers, Accept: 'application/json', Authorization: `Bearer ${token}`}, method, url: `${API_PREFIX}${path}`})
+    const refused = (error: unknown): error is HttpError => error instanceof HttpError && error.status === 401
     const token = await this.bearerToken()
     try {
       try {
         return await attempt(token)
       } catch (error) {
-        if (!(error instanceof HttpError) || error.status !== 401) throw error
-        return await attempt(await this.renewToken(token))
+        if (!refused(error)) throw error
+      }
+      const fresh = await this.renewToken(token)
+      try {
+        return await attempt(fresh)
+      } catch (error) {
+        if (!refused(error)) throw error
+      }
+      // Refused a token it has just issued: not the credentials (the login worked). Concertim may be
+      // restarting or rotating its secret: wait a moment and try once more with a new login.
+      await new Promise((resolve) => setTimeout(resolve, this.refusedTokenPauseMs))
+      try {
+        return await attempt(await this.renewToken(fresh))
+      } catch (error) {
+        throw refused(error) ? new ConcertimTokenRefusedError(error) : error
       }
     } catch (error) {
       if (error instanceof HttpError && error.status === 422) throw new ConcertimValidationError(error, fieldMessagesOf(error.body))

@@ -36,6 +36,29 @@ export class ConcertimAuthError extends AppError {
   }
 }
 
+/**
+ * Concertim answered 401 to a token it had just issued (the login that gave it succeeded, and one
+ * more login after a pause fared no better): the credentials are right; Concertim's token checking
+ * is what fails (its signing secret changed under it, a clock skew, a restart in progress).
+ */
+export class ConcertimTokenRefusedError extends HttpError {
+  constructor(cause: HttpError) {
+    super({
+      body: cause.body,
+      cause,
+      code: 'E_CONCERTIM_TOKEN_REFUSED',
+      hint: "the credentials were accepted (the login succeeded): check Concertim's clock and its logs (a restart or a changed JWT secret); the next run will try again",
+      kind: 'status',
+      method: cause.method,
+      problem: 'failed with HTTP 401: Concertim refused a token it had just issued',
+      serverMessage: cause.serverMessage,
+      status: 401,
+      system: cause.system,
+      url: cause.url,
+    })
+  }
+}
+
 function describeFields(fields: FieldMessages): string {
   const parts = Object.entries(fields).map(([field, msgs]) => (field === 'base' ? msgs.join(', ') : `${field} ${msgs.join(', ')}`))
   return parts.length > 0 ? parts.join('; ') : 'no reason given'

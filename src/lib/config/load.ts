@@ -8,7 +8,7 @@ import {load as parseYaml, YAMLException} from 'js-yaml'
 import {readFileSync} from 'node:fs'
 import {dirname, isAbsolute, resolve} from 'node:path'
 
-import {ConfigError} from '../errors.js'
+import {ConfigError, configWhere} from '../errors.js'
 import {normaliseLevel} from '../output/logger.js'
 import {registerSecret} from '../output/redact.js'
 import {type Config, configSchema, DEFAULT_CONFIG_PATH, SECRET_KEYS, SECTIONS} from './schema.js'
@@ -81,13 +81,16 @@ export function parseConfig(text: string, opts: {env?: NodeJS.ProcessEnv; path?:
   }
   const doc = raw as Record<string, unknown>
   const warnings: string[] = []
-  applyEnvironment(doc, env, warnings)
-  readSecretFiles(doc, dirname(path))
-  normaliseOriginalValues(doc)
-  if (!validate(doc)) throw configErrorFrom(validate.errors ?? [])
-  const config = doc as unknown as Config
-  checkCrossKeys(config)
+  // Unknown keys of the file are warned about (and dropped where the schema allows no others)
+  // before the environment is applied: a misspelt variable is warned about there, by its name.
   warnings.push(...unknownKeyWarnings(doc))
+  const fromEnv = applyEnvironment(doc, env, warnings)
+  const variableOf = (...paths: string[]): string | undefined => paths.map((p) => fromEnv.get(p)).find((v) => v !== undefined)
+  readSecretFiles(doc, dirname(path), variableOf)
+  normaliseOriginalValues(doc)
+  if (!validate(doc)) throw configErrorFrom(validate.errors ?? [], variableOf)
+  const config = doc as unknown as Config
+  checkCrossKeys(config, variableOf)
   for (const [section, keys] of Object.entries(SECRET_KEYS)) {
     const s = doc[section] as Record<string, unknown> | undefined
     for (const k of keys) registerSecret(s?.[k])
@@ -95,30 +98,46 @@ export function parseConfig(text: string, opts: {env?: NodeJS.ProcessEnv; path?:
   return {config, path, warnings}
 }
 
-/** `CONCERTIM_OS_<SECTION>_<KEY>` sets `section.key`; `CONCERTIM_OS_<KEY>` a top-level key. */
-function applyEnvironment(doc: Record<string, unknown>, env: NodeJS.ProcessEnv, warnings: string[]): void {
+/**
+ * `CONCERTIM_OS_<SECTION>_<KEY>` sets `section.key`; `CONCERTIM_OS_<KEY>` a top-level key. A
+ * variable that names no key is ignored with a warning that names it (with a "did you mean"), as an
+ * unknown key of the file is. Returns the variable that set each key (`http.timeout_ms` →
+ * `CONCERTIM_OS_HTTP_TIMEOUT_MS`), so that an error about the value names where it came from.
+ */
+function applyEnvironment(doc: Record<string, unknown>, env: NodeJS.ProcessEnv, warnings: string[]): Map<string, string> {
+  const fromEnv = new Map<string, string>()
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || value === undefined) continue
     const rest = name.slice(ENV_PREFIX.length)
     if (NOT_KEYS.has(rest)) continue
     const lower = rest.toLowerCase()
     const section = SECTIONS.find((s) => lower.startsWith(`${s}_`))
+    const key = section ? lower.slice(section.length + 1) : lower
+    const known = section ? sectionKeys(section) : [...KNOWN_TOP]
+    if (!known.includes(key)) {
+      const prefix = `${ENV_PREFIX}${section ? `${section.toUpperCase()}_` : ''}`
+      const best = closest(key, known)
+      warnings.push(`environment variable ${name} is ignored: '${section ? `${section}.` : ''}${key}' is not a configuration key${best ? ` (did you mean ${prefix}${best.toUpperCase()}?)` : ''}`)
+      continue
+    }
     if (section) {
-      const key = lower.slice(section.length + 1)
       const target = (doc[section] ??= {}) as Record<string, unknown>
-      if (typeof target !== 'object') {
-        warnings.push(`${name} ignored: '${section}' in the file is not a mapping`)
+      if (typeof target !== 'object' || target === null || Array.isArray(target)) {
+        warnings.push(`environment variable ${name} is ignored: '${section}' in the file is not a mapping`)
         continue
       }
       target[key] = value
+      fromEnv.set(`${section}.${key}`, name)
     } else {
-      doc[lower] = value
+      doc[key] = value
+      fromEnv.set(key, name)
     }
   }
+  return fromEnv
 }
 
 /** For every secret key `k`, a `k_file` sibling names a file holding its value (trailing newline dropped). */
-function readSecretFiles(doc: Record<string, unknown>, baseDir: string): void {
+function readSecretFiles(doc: Record<string, unknown>, baseDir: string, variableOf: (path: string) => string | undefined): void {
   const credentialsDir = process.env.CREDENTIALS_DIRECTORY
   for (const [section, keys] of Object.entries(SECRET_KEYS)) {
     const s = doc[section]
@@ -128,13 +147,16 @@ function readSecretFiles(doc: Record<string, unknown>, baseDir: string): void {
       const fileKey = `${key}_file`
       const file = sec[fileKey]
       if (file === undefined || file === null || file === '') continue
-      if (typeof file !== 'string') throw new ConfigError(`${section}.${fileKey}`, 'must be a file path', `${fileKey}: /etc/concertim-openstack-service/${key}`)
+      const path = `${section}.${fileKey}`
+      if (typeof file !== 'string') throw new ConfigError(path, 'must be a file path', `${fileKey}: /etc/concertim-openstack-service/${key}`, {variable: variableOf(path)})
       // A relative path is looked up in systemd's credentials directory (LoadCredential=), else next to the config file.
       const full = isAbsolute(file) ? file : resolve(credentialsDir ?? baseDir, file)
       try {
         sec[key] = readFileSync(full, 'utf8').replace(/\r?\n$/, '')
       } catch (error) {
-        throw new ConfigError(`${section}.${fileKey}`, `cannot read ${full}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, `${fileKey}: /etc/concertim-openstack-service/${key}  (readable by this user, mode 0600)`)
+        throw new ConfigError(path, `cannot read ${full}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, `${fileKey}: /etc/concertim-openstack-service/${key}  (readable by this user, mode 0600)`, {
+          variable: variableOf(path),
+        })
       }
     }
   }
@@ -149,31 +171,35 @@ function normaliseOriginalValues(doc: Record<string, unknown>): void {
   }
 }
 
-function checkCrossKeys(config: Config): void {
+/** Rules across keys; an error names the variable that set one of the keys involved, if one did. */
+function checkCrossKeys(config: Config, variableOf: (...paths: string[]) => string | undefined): void {
+  const fail = (path: string, problem: string, example: string, involved: string[] = [path]): never => {
+    throw new ConfigError(path, problem, example, {variable: variableOf(...involved)})
+  }
   const os = config.openstack
   const password = os.password ?? os.admin_user_password
   if (!password) {
-    throw new ConfigError('openstack.password', 'is missing: Keystone needs a password (or password_file, or CONCERTIM_OS_OPENSTACK_PASSWORD)', 'password_file: /etc/concertim-openstack-service/openstack.password')
+    fail('openstack.password', 'is missing: Keystone needs a password (or password_file, or CONCERTIM_OS_OPENSTACK_PASSWORD)', 'password_file: /etc/concertim-openstack-service/openstack.password')
   }
   const hasUser = Boolean(os.user_id ?? os.admin_user_id ?? os.username ?? os.admin_username)
-  if (!hasUser) throw new ConfigError('openstack.username', 'is missing: give username (with user_domain_name) or user_id', 'username: admin')
+  if (!hasUser) fail('openstack.username', 'is missing: give username (with user_domain_name) or user_id', 'username: admin')
   const hasProject = Boolean(os.project_id ?? os.admin_project_id ?? os.admin_tenant_id ?? os.project_name ?? os.admin_project_name ?? os.admin_tenant_name)
-  if (!hasProject) throw new ConfigError('openstack.project_id', 'is missing: the token must be scoped to a project; give project_id, or project_name with project_domain_name', 'project_name: admin')
+  if (!hasProject) fail('openstack.project_id', 'is missing: the token must be scoped to a project; give project_id, or project_name with project_domain_name', 'project_name: admin')
   if (!normaliseLevel(config.log_level)) {
-    throw new ConfigError('log_level', `'${config.log_level}' is not a log level (trace, debug, info, warn, error, fatal, silent)`, 'log_level: info')
+    fail('log_level', `'${config.log_level}' is not a log level (trace, debug, info, warn, error, fatal, silent)`, 'log_level: info')
   }
   if (config.message_queue === 'rmq' && config.rmq === undefined) {
-    throw new ConfigError('rmq', "is missing, but message_queue is 'rmq'", 'rmq:\n    rmq_address: rabbitmq.example.com')
+    fail('rmq', "is missing, but message_queue is 'rmq'", 'rmq:\n    rmq_address: rabbitmq.example.com', ['message_queue'])
   }
   if (config.billing_platform === 'killbill' && config.killbill === undefined) {
-    throw new ConfigError('killbill', "is missing, but billing_platform is 'killbill'", 'killbill:\n    api_host: http://killbill.example.com:8080')
+    fail('killbill', "is missing, but billing_platform is 'killbill'", 'killbill:\n    api_host: http://killbill.example.com:8080', ['billing_platform'])
   }
   if (config.store.type === 'redis' && !config.store.url) {
-    throw new ConfigError('store.url', 'is required when store.type is redis', 'url: redis://127.0.0.1:6379/0')
+    fail('store.url', 'is required when store.type is redis', 'url: redis://127.0.0.1:6379/0', ['store.url', 'store.type'])
   }
 }
 
-function configErrorFrom(errors: ErrorObject[]): ConfigError {
+function configErrorFrom(errors: ErrorObject[], variableOf: (path: string) => string | undefined): ConfigError {
   const problems = errors
     .filter((e) => e.keyword !== 'if')
     .map((e) => {
@@ -181,8 +207,11 @@ function configErrorFrom(errors: ErrorObject[]): ConfigError {
       return {example: exampleFor(path), path, problem: describe(e)}
     })
   const first = problems[0]
-  const more = problems.slice(1).map((p) => `\n  also: configuration key '${p.path}': ${p.problem}`).join('')
-  return new ConfigError(first.path, `${first.problem}${more}`, first.example)
+  const more = problems
+    .slice(1)
+    .map((p) => `\n  also: ${configWhere(p.path, variableOf(p.path))}: ${p.problem}`)
+    .join('')
+  return new ConfigError(first.path, `${first.problem}${more}`, first.example, {variable: variableOf(first.path)})
 }
 
 function keyPath(e: ErrorObject): string {
@@ -234,33 +263,58 @@ function exampleFor(path: string): string | undefined {
 
 const KNOWN_TOP = new Set([...Object.keys(configSchema.properties as object)])
 
+type SectionSchema = {additionalProperties?: unknown; properties: object}
+
+function sectionSchema(section: string): SectionSchema {
+  return (configSchema.properties as Record<string, SectionSchema>)[section]
+}
+
+function sectionKeys(section: string): string[] {
+  return Object.keys(sectionSchema(section).properties)
+}
+
+/**
+ * Warnings for the file's unknown keys, each with a "did you mean". They are ignored: left in place
+ * where the section takes other keys (the original's sections), dropped where it does not (so that
+ * a misspelling is a warning in every section, never a fatal "additional properties").
+ */
 function unknownKeyWarnings(doc: Record<string, unknown>): string[] {
   const out: string[] = []
   for (const key of Object.keys(doc)) {
     if (!KNOWN_TOP.has(key)) out.push(`unknown configuration key '${key}' is ignored${suggest(key, [...KNOWN_TOP])}`)
   }
-  for (const section of ['concertim', 'openstack', 'rmq', 'killbill'] as const) {
+  for (const section of SECTIONS) {
     const s = doc[section]
-    if (s === null || typeof s !== 'object') continue
-    const known = Object.keys(((configSchema.properties as Record<string, {properties: object}>)[section]).properties)
+    if (s === null || typeof s !== 'object' || Array.isArray(s)) continue
+    const known = sectionKeys(section)
+    const strict = sectionSchema(section).additionalProperties === false
     for (const key of Object.keys(s)) {
-      if (!known.includes(key)) out.push(`unknown configuration key '${section}.${key}' is ignored${suggest(key, known)}`)
+      if (known.includes(key)) continue
+      out.push(`unknown configuration key '${section}.${key}' is ignored${suggest(key, known)}`)
+      if (strict) delete (s as Record<string, unknown>)[key]
     }
   }
   return out
 }
 
 function suggest(key: string, known: string[]): string {
+  const best = closest(key, known)
+  return best ? ` (did you mean '${best}'?)` : ''
+}
+
+/** The known key closest to a misspelt one: at most two edits away, or one it begins (`timeout` → `timeout_ms`). */
+function closest(key: string, known: string[]): string | undefined {
   let best: string | undefined
-  let bestD = 3
+  let bestD = Number.POSITIVE_INFINITY
   for (const k of known) {
     const d = distance(key, k)
-    if (d < bestD) {
+    const near = d <= 2 || (key.length >= 4 && (k.startsWith(`${key}_`) || key.startsWith(`${k}_`)))
+    if (near && d < bestD) {
       best = k
       bestD = d
     }
   }
-  return best ? ` (did you mean '${best}'?)` : ''
+  return best
 }
 
 function distance(a: string, b: string): number {

@@ -12,6 +12,7 @@ import type {Metric, MetricResult} from '../concertim/mrd.js'
 import type {Device, Template} from '../concertim/types.js'
 import {AppError} from '../errors.js'
 import {ExitCode, type ExitCodeValue} from '../exit-codes.js'
+import {AuthenticationError} from '../openstack/errors.js'
 import type {AggregatesRequest} from '../openstack/gnocchi.js'
 import type {GnocchiAggregatesGroup, GnocchiQuery, GnocchiResource} from '../openstack/types.js'
 import type {Logger} from '../output/logger.js'
@@ -177,12 +178,20 @@ class GnocchiFailure extends Error {
 }
 
 function gnocchiError(error: unknown, opts: PassOptions, sent: number): AppError {
+  const what = sent === 0 ? 'so no metric was sent' : `so the metrics of the remaining devices were not sent (${sent} sent before it failed)`
+  // Gnocchi is reached with a Keystone token: when Keystone is what failed, say so (not "Gnocchi").
+  if (error instanceof AuthenticationError || (error as {system?: unknown}).system === 'keystone') {
+    return new AppError(`cannot log in to Keystone (OpenStack identity) to read Gnocchi, ${what}: ${(error as Error).message}`, {
+      cause: error,
+      code: (error as AppError).code ?? 'E_OPENSTACK_AUTH',
+      hint: (error as AppError).hint ?? 'is Keystone up at openstack.auth_url, and are the openstack credentials right? try: concertim-os doctor',
+    })
+  }
   const status = (error as {status?: number}).status
   const hint =
     status === 400 || status === 404
       ? `check metrics.granularity (${opts.granularity}) against the archive policy of the instance metrics (Ceilometer's default stores 300) and that it offers rate:mean`
       : 'is Gnocchi (the OpenStack metric service) up and in the catalog? try: concertim-os doctor'
-  const what = sent === 0 ? 'so no metric was sent' : `so the metrics of the remaining devices were not sent (${sent} sent before it failed)`
   return new AppError(`cannot read the measures from Gnocchi, ${what}: ${(error as Error).message}`, {cause: error, code: 'E_GNOCCHI', hint})
 }
 

@@ -4,8 +4,11 @@
  *  1. by key: any object key that names a secret (password, token, api key, secret, authorization…)
  *     has its value replaced;
  *  2. by value: every secret the configuration loaded is registered here, and any string that
- *     contains one has it replaced — so a password echoed back inside a server's error body, or a
- *     token inside a URL, is masked too. Session secrets (a Keystone token, a Concertim JWT) are
+ *     contains one as a whole token (not inside a longer word or identifier) has it replaced — so a
+ *     password echoed back inside a server's error body, or a token inside a URL, is masked too.
+ *     A value that is itself a word naming a secret (`password`, `token`, a key name such as
+ *     `rmq_password`) is never registered: masking it would blank out the words of every message
+ *     ("Invalid Login or ***.") and hide nothing. Session secrets (a Keystone token, a Concertim JWT) are
  *     registered while they are live: until they expire or their holder replaces them, and at most
  *     `MAX_SESSION_SECRETS` of them (the oldest go first), so that a long-running `listen` or
  *     `serve` neither keeps every token it was ever issued nor matches text against all of them.
@@ -24,14 +27,41 @@ const SHAPES: [RegExp, string][] = [
   [/\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+):[^@/\s]+@/gi, `$1:${MASK}@`],
   // X-Auth-Token / X-Subject-Token / X-Killbill-ApiSecret headers rendered as text
   [/\b(X-(Auth|Subject)-Token|X-Killbill-Api(Key|Secret))(["']?\s*[:=]\s*["']?)[^\s"',}]+/gi, `$1$4${MASK}`],
-  // key=value and "key": "value" pairs whose key names a secret
+  // key=value and "key": "value" pairs whose key names a secret (not a file name such as
+  // `nope.password: ENOENT`: the key starts after a space, quote, bracket or separator)
   [
-    /(["']?\b[\w-]*(password|passwd|secret|token|api[-_]?key|apisecret)["']?\s*[:=]\s*)(?!"?\*\*\*)("[^"]*"|'[^']*'|[^\s,&}]+)/gi,
+    /(?<![\w./\\-])(["']?\b[\w-]*(password|passwd|secret|token|api[-_]?key|apisecret)["']?\s*[:=]\s*)(?!"?\*\*\*)("[^"]*"|'[^']*'|[^\s,&}]+)/gi,
     `$1"${MASK}"`,
   ],
 ]
 
 const MIN_SECRET_LENGTH = 3
+/**
+ * Words that name a secret, and the configuration's secret key names: never taken for a secret's
+ * value (a configured password that is literally `password` would otherwise mask the word itself).
+ */
+const SECRET_WORDS = new Set([
+  'admin_user_password',
+  'api-key',
+  'api_key',
+  'api_secret',
+  'apikey',
+  'apisecret',
+  'authorization',
+  'concertim_password',
+  'credential',
+  'credentials',
+  'jwt',
+  'pass',
+  'passwd',
+  'password',
+  'rmq_password',
+  'secret',
+  'token',
+])
+/** A registered value is masked only as a whole token: not where a letter, digit or `_` touches it. */
+const TOKEN_START = '(?<![A-Za-z0-9_])'
+const TOKEN_END = '(?![A-Za-z0-9_])'
 /** Session secrets kept at most; past that the oldest registered is dropped. */
 export const MAX_SESSION_SECRETS = 64
 
@@ -108,7 +138,7 @@ class SecretRegistry {
     }
     // Longest first so that a secret containing another is masked whole.
     const sorted = [...this.lasting, ...this.sessions.keys()].sort((a, b) => b.length - a.length)
-    this.pattern = sorted.length === 0 ? undefined : new RegExp(sorted.map((s) => s.replaceAll(/[.*+?^${}()|[\]\\]/g, String.raw`\$&`)).join('|'), 'g')
+    this.pattern = sorted.length === 0 ? undefined : new RegExp(`${TOKEN_START}(?:${sorted.map((s) => s.replaceAll(/[.*+?^${}()|[\]\\]/g, String.raw`\$&`)).join('|')})${TOKEN_END}`, 'g')
     this.stale = false
   }
 }
@@ -116,7 +146,7 @@ class SecretRegistry {
 function secretOf(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined
   const v = value.trim()
-  return v.length < MIN_SECRET_LENGTH ? undefined : v
+  return v.length < MIN_SECRET_LENGTH || SECRET_WORDS.has(v.toLowerCase()) ? undefined : v
 }
 
 const registry = new SecretRegistry()

@@ -121,7 +121,16 @@ function capHeld(report: ReconcileReport): boolean {
   return report.plan.actions.some((a) => a.blocked?.code === 'cap')
 }
 
-export function formatPlan(result: DryRunResult, columns = 140): {err: string[]; out: string[]} {
+/** `name: old → new` for each field an update changes (a value absent in Concertim shows as `(none)`). */
+export function describeChanges(changes: Readonly<Record<string, FieldChange>>): string[] {
+  const show = (v: unknown) => (v === null || v === undefined ? '(none)' : typeof v === 'string' ? v : JSON.stringify(v))
+  return Object.entries(changes)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([field, c]) => `${field}: ${show(c.from)} → ${show(c.to)}`)
+}
+
+/** The plan for people; the table fits `width` columns (default: the terminal's, else 80). */
+export function formatPlan(result: DryRunResult, width?: number): {err: string[]; out: string[]} {
 const out: string[] = []
 const err: string[] = []
   for (const p of result.problems) err.push(`! ${p}`)
@@ -132,10 +141,14 @@ const err: string[] = []
       a.object,
       a.name,
       a.concertimId ?? '(new)',
-      a.failed === null ? (a.blocked === null ? a.reason : `${a.reason}\nwithheld: ${a.blocked.message}`) : `${a.reason}\nfails: ${a.failed}`,
+      [
+        a.reason,
+        ...(a.kind === 'update' ? describeChanges(a.changes) : []),
+        ...(a.blocked === null ? [] : [`withheld: ${a.blocked.message}`]),
+        ...(a.failed === null ? [] : [`fails: ${a.failed}`]),
+      ].join('\n'),
     ])
-    const width = Math.max(40, columns - 80)
-    out.push(renderTable(['action', 'object', 'name', 'concertim id', 'why'], rows, {wrap: [8, 10, 24, 38, width]}))
+    out.push(renderTable(['action', 'object', 'name', 'concertim id', 'why'], rows, {width}))
     if (result.actions.length > MAX_ROWS) out.push(`… and ${result.actions.length - MAX_ROWS} more (use --json for all)`)
   }
   for (const n of result.notices) out.push(`note: ${n.message}`)

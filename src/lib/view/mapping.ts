@@ -165,6 +165,19 @@ export function filterMapping(m: ViewMapping, f: ViewFilter): ViewMapping {
   }
 }
 
+/** The teams a `--team` filter can name: by name (else Concertim id), from the teams and from the racks and devices, sorted. */
+export function knownTeams(m: ViewMapping): {id: string; name: null | string}[] {
+  const byId = new Map<string, null | string>()
+  for (const t of m.teams) byId.set(t.concertimId, t.name)
+  for (const r of [...m.racks, ...m.devices]) if (r.teamId !== null && !byId.get(r.teamId)) byId.set(r.teamId, r.teamName ?? null)
+  return [...byId].map(([id, name]) => ({id, name})).sort((a, b) => (a.name ?? a.id).localeCompare(b.name ?? b.id))
+}
+
+/** Whether a `--team` value (a name or a Concertim id) names a known team. */
+export function isKnownTeam(m: ViewMapping, team: string): boolean {
+  return knownTeams(m).some((t) => t.name === team || t.id === team)
+}
+
 /** Rows for people: one table per type. */
 export function mappingTables(m: ViewMapping): {head: string[]; rows: string[][]; title: string}[] {
   const v = (x: null | number | string) => (x === null ? '–' : String(x))

@@ -4,6 +4,8 @@ import {statSync} from 'node:fs'
 
 import type {ViewDumpResult} from '../../../src/commands/view/dump.js'
 import {createReconcileEngine} from '../../../src/lib/runtime/reconcile-engine.js'
+import {runCli} from '../../support/cli.js'
+import {squeeze, squeezedCells} from '../../support/table.js'
 import {startSyncWorld, type SyncWorld} from '../sync/support.js'
 
 describe('concertim-os view dump (real process, simulator)', function () {
@@ -67,7 +69,7 @@ describe('concertim-os view dump (real process, simulator)', function () {
     expect(dump.teams.find((t) => t.concertimId === team.id)?.projectDeletedAt).to.equal('2026-11-22T06:01:00.000Z')
     expect(dump.users.filter((u) => u.cloudUserDeletedAt !== null)).to.have.length(1)
     const table = await world.cli(['view', 'dump', '--type', 'user,team'])
-    expect(table.stdout).to.contain(`${user.cloud_user_id as string} (deleted 2026-11-22T06:00:00.000Z)`)
+    expect(squeezedCells(table.stdout)).to.include(squeeze(`${user.cloud_user_id as string} (deleted 2026-11-22T06:00:00.000Z)`))
     const again = createReconcileEngine(world.config, {settings: {retries: 0, retryBaseMs: 10}})
     expect((await again.store.get(['listen-watermark:server:s-1'])).size, 'listen\'s watermark kept').to.equal(1)
     await again.store.close()
@@ -111,5 +113,30 @@ describe('concertim-os view dump (real process, simulator)', function () {
     expect(run.stdout).to.match(/^Racks \(\d+\)$/m)
     expect(run.stdout).to.match(/^Devices \(\d+\)$/m)
     expect(run.stdout).to.contain('Source: as recorded by the sync of')
+  })
+
+  it('the tables fit 80 columns (piped, COLUMNS=80), ids and names whole', async () => {
+    const run = await runCli(['view', 'dump', '--config', world.configPath], {env: {COLUMNS: '80'}})
+    expect(run.code, run.stderr).to.equal(0)
+    const wide = run.stdout.split('\n').filter((l) => [...l].length > 80)
+    expect(wide, wide.join('\n')).to.deep.equal([])
+    const cells = squeezedCells(run.stdout)
+    for (const d of world.sim.concertim.devices.values()) expect(cells).to.include(squeeze(d.id)).and.include(squeeze(d.name))
+  })
+
+  it('FORCE_COLOR colours the tables even when piped; without it they are plain', async () => {
+    const forced = await runCli(['view', 'dump', '--config', world.configPath, '--type', 'team'], {env: {FORCE_COLOR: '1', NO_COLOR: ''}})
+    expect(forced.code, forced.stderr).to.equal(0)
+    expect(forced.stdout).to.contain('\u001B[1m')
+    const plain = await runCli(['view', 'dump', '--config', world.configPath, '--type', 'team'], {env: {NO_COLOR: ''}})
+    expect(plain.stdout).to.not.contain('\u001B[')
+  })
+
+  it('--team naming no team: exit 2, naming it and listing the teams there are', async () => {
+    const run = await world.cli(['view', 'dump', '--team', 'nosuchteam'])
+    expect(run.code, run.stderr).to.equal(2)
+    expect(run.stderr).to.contain("no team 'nosuchteam'")
+    for (const t of world.sim.concertim.teams.values()) expect(run.stderr).to.contain(t.name)
+    expect(run.stdout).to.not.contain('Nothing to show')
   })
 })

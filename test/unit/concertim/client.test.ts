@@ -167,13 +167,29 @@ describe('ConcertimClient (lib/concertim/client)', () => {
       expect(fake.apiCalls.map((c) => c.headers.authorization)).to.deep.equal(['Bearer jwt-1', 'Bearer jwt-1', 'Bearer jwt-2'])
     })
 
-    it('repeats only once: a second 401 is an HttpError 401', async () => {
+    it('a token refused right after a successful login: one more login after a pause; then an error that does not blame the credentials', async () => {
+      const pausing = new ConcertimClient({password: 'pw', url: fake.server.url, username: 'admin'}, {ledger, settings: fast}, {refusedTokenPauseMs: 50})
       fake.api = (_s, res) => json(res, 401, {error: 'revoked token'})
-      const err = await failure(client.racks(), HttpError)
+      const started = Date.now()
+      const err = await failure(pausing.racks(), HttpError)
+      expect(Date.now() - started).to.be.at.least(50)
       expect(err.status).to.equal(401)
+      expect(err.code).to.equal('E_CONCERTIM_TOKEN_REFUSED')
       expect(err.serverMessage).to.equal('revoked token')
-      expect(fake.logins).to.have.length(2)
-      expect(fake.apiCalls).to.have.length(2)
+      expect(err.message).to.contain('refused a token it had just issued')
+      expect(err.hint).to.not.match(/check the credentials/i)
+      expect(err.hint).to.match(/credentials were accepted/)
+      expect(fake.logins).to.have.length(3)
+      expect(fake.apiCalls).to.have.length(3)
+    })
+
+    it('a short window where every JWT is refused is ridden out: the request succeeds after the pause', async () => {
+      const pausing = new ConcertimClient({password: 'pw', url: fake.server.url, username: 'admin'}, {ledger, settings: fast}, {refusedTokenPauseMs: 20})
+      let refusals = 2
+      fake.api = (_s, res) => (refusals-- > 0 ? json(res, 401, {error: 'Signature verification failed'}) : json(res, 200, [rack]))
+      expect(await pausing.racks()).to.have.length(1)
+      expect(fake.logins).to.have.length(3)
+      expect(fake.apiCalls).to.have.length(3)
     })
 
     it('concurrent 401s cause exactly one new login', async () => {

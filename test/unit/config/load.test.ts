@@ -86,9 +86,51 @@ describe('configuration (lib/config)', () => {
     })
   }
 
-  it('gives an example with the key it names', () => {
+  it('gives an example with the key it names, once: as the hint, not in the message too', () => {
     const err = configError(() => parseConfig(MINIMAL.replace('https://keystone.example.com:5000/v3', 'keystone'), {env: {}}))
-    expect(err.message).to.contain('example: auth_url: https://keystone.example.com:5000/v3')
+    expect(err.hint).to.equal('for example: auth_url: https://keystone.example.com:5000/v3')
+    expect(err.message).to.not.contain('example')
+  })
+
+  describe('a value from the environment: the error names the variable and the key', () => {
+    // [what, env, the key, the variable]
+    const cases: [string, Record<string, string>, string, string][] = [
+      ['a wrong type', {CONCERTIM_OS_HTTP_TIMEOUT_MS: 'abc'}, 'http.timeout_ms', 'CONCERTIM_OS_HTTP_TIMEOUT_MS'],
+      ['an unknown enum value', {CONCERTIM_OS_OPENSTACK_INTERFACE: 'internet'}, 'openstack.interface', 'CONCERTIM_OS_OPENSTACK_INTERFACE'],
+      ['a top-level key', {CONCERTIM_OS_LOG_LEVEL: 'LOUD'}, 'log_level', 'CONCERTIM_OS_LOG_LEVEL'],
+      ['a cross-key rule', {CONCERTIM_OS_STORE_TYPE: 'redis'}, 'store.url', 'CONCERTIM_OS_STORE_TYPE'],
+    ]
+    for (const [what, env, key, variable] of cases) {
+      it(what, () => {
+        const err = configError(() => parseConfig(MINIMAL, {env}))
+        expect(err.exitCode).to.equal(2)
+        expect(err.message).to.contain(`'${key}'`).and.contain(variable)
+      })
+    }
+
+    it('a value from the file names no variable', () => {
+      const err = configError(() => parseConfig(MINIMAL + 'http:\n  timeout_ms: abc\n', {env: {}}))
+      expect(err.message).to.not.contain('CONCERTIM_OS_')
+    })
+  })
+
+  describe('a misspelt key is a warning with a suggestion, from the file and from the environment alike', () => {
+    // [what, extra file text, env, the warning]
+    const cases: [string, string, Record<string, string>, string][] = [
+      ['a file key of a strict section', 'http:\n  timeout: 5\n', {}, "unknown configuration key 'http.timeout' is ignored (did you mean 'timeout_ms'?)"],
+      ['a file key of another strict section', 'metrics:\n  ttl_s: 5\n', {}, "unknown configuration key 'metrics.ttl_s' is ignored (did you mean 'ttl'?)"],
+      ['a variable of a strict section', '', {CONCERTIM_OS_HTTP_TIMEOUT: '5'}, "environment variable CONCERTIM_OS_HTTP_TIMEOUT is ignored: 'http.timeout' is not a configuration key (did you mean CONCERTIM_OS_HTTP_TIMEOUT_MS?)"],
+      ['a variable of a loose section', '', {CONCERTIM_OS_OPENSTACK_PASWORD: 'x'}, "environment variable CONCERTIM_OS_OPENSTACK_PASWORD is ignored: 'openstack.pasword' is not a configuration key (did you mean CONCERTIM_OS_OPENSTACK_PASSWORD?)"],
+      ['a top-level variable', '', {CONCERTIM_OS_LOG_LEVL: 'warn'}, "environment variable CONCERTIM_OS_LOG_LEVL is ignored: 'log_levl' is not a configuration key (did you mean CONCERTIM_OS_LOG_LEVEL?)"],
+    ]
+    for (const [what, extra, env, warning] of cases) {
+      it(what, () => {
+        const {config, warnings} = parseConfig(MINIMAL + extra, {env})
+        expect(warnings).to.deep.equal([warning])
+        expect(config.http.timeout_ms).to.equal(30_000)
+        expect(config.openstack.password).to.equal('os-pass-123')
+      })
+    }
   })
 
   it('environment overrides the file (CONCERTIM_OS_<SECTION>_<KEY>), with type coercion', () => {

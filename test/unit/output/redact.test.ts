@@ -90,6 +90,28 @@ describe('redaction (lib/output/redact)', () => {
     })
   })
 
+  describe('masks secret values, never the words around them', () => {
+    // [what, registered secrets, input, output]
+    const cases: [string, string[], string, string][] = [
+      ['a file name ending in .password before a colon', [], 'cannot read /etc/cos/nope.password: ENOENT', 'cannot read /etc/cos/nope.password: ENOENT'],
+      ['a file name ending in -token before a colon', [], 'cannot read ./keystone-token: EACCES', 'cannot read ./keystone-token: EACCES'],
+      ['a Windows-style path', [], String.raw`C:\cos\api.secret: missing`, String.raw`C:\cos\api.secret: missing`],
+      ['a secret equal to the word "password"', ['password'], 'Invalid Login or password.', 'Invalid Login or password.'],
+      ['a secret equal to a key name', ['rmq_password'], "configuration key 'rmq.rmq_password' is missing", "configuration key 'rmq.rmq_password' is missing"],
+      ['a secret inside an identifier', ['hunter22'], 'rmq_hunter22 and hunter22x and xhunter22', 'rmq_hunter22 and hunter22x and xhunter22'],
+      ['a secret as a whole token', ['hunter22'], 'login hunter22 refused; "hunter22"; :hunter22@; (hunter22)', 'login *** refused; "***"; :***@; (***)'],
+      ['a secret with punctuation, as a whole token', ['Tr0ub4dor&3'], 'pw=Tr0ub4dor&3, again Tr0ub4dor&3.', 'pw=***, again ***.'],
+      ['a secret inside a word that names a secret', ['pass'], 'check rmq_password and the passphrase', 'check rmq_password and the passphrase'],
+      ['a shorter session token that prefixes another', ['tok-1'], 'tok-10 and tok-1', 'tok-10 and ***'],
+    ]
+    for (const [what, secrets, input, output] of cases) {
+      it(what, () => {
+        for (const s of secrets) registerSecret(s)
+        expect(redactText(input)).to.equal(output)
+      })
+    }
+  })
+
   it('keeps non-secret keys that merely mention a secret word', () => {
     expect(redact({expires_at: '2026-01-01', password_file: '/etc/pw'})).to.deep.equal({expires_at: '2026-01-01', password_file: '/etc/pw'})
   })
