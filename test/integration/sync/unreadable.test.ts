@@ -33,7 +33,7 @@ describe('an unreadable OpenStack (real process, simulator)', function () {
     ['sync with a wrong password', ['sync'], WRONG, /refused the credentials/],
     ['sync --dry-run --json with a wrong password', ['sync', '--dry-run', '--json'], WRONG, /refused the credentials/],
     ['view dump --refresh with a wrong password', ['view', 'dump', '--refresh'], WRONG, /refused the credentials/],
-    ['sync --dry-run against a closed Keystone port', ['sync', '--dry-run'], {CONCERTIM_OS_OPENSTACK_AUTH_URL: 'http://127.0.0.1:1/v3'}, /could not connect|ECONNREFUSED/],
+    ['sync --dry-run against a closed Keystone port', ['sync', '--dry-run'], {CONCERTIM_OS_OPENSTACK_AUTH_URL: 'http://127.0.0.1:1/v3'}, /could not connect/],
   ]
   for (const [name, args, env, cause] of cases) {
     it(`${name}: exit 1, the root cause once, no plan`, async () => {
