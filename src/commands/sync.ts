@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../lib/base-command.js'
 import {ExitCode} from '../lib/exit-codes.js'
 import {type RunLock, takeRunLock} from '../lib/lock.js'
+import {logSyncPlan, logSyncRun} from '../lib/output/run-log.js'
 import {type Progress, startSpinner} from '../lib/output/spinner.js'
 import {dryRunResult, type DryRunResult, formatPlan, formatSyncResult, syncResult, type SyncResult} from '../lib/output/sync-report.js'
 import type {ProgressEvent, ReconcileReport, SyncPart} from '../lib/reconcile/engine.js'
@@ -83,6 +84,7 @@ A lock in lock_dir stops overlapping runs (exit 75). Exit codes: 0 done, 1 failu
 
     if (dryRun) {
       const result = dryRunResult(report, this.ledger.bySystem())
+      logSyncPlan(this.logger, result)
       if (!this.jsonEnabled()) this.print(formatPlan(result))
       return result
     }
@@ -91,6 +93,7 @@ A lock in lock_dir stops overlapping runs (exit 75). Exit codes: 0 done, 1 failu
       const bySystem = (result.callsByMethod[row.system] ??= {})
       bySystem[row.method] = (bySystem[row.method] ?? 0) + row.count
     }
+    logSyncRun(this.logger, result)
     if (!this.jsonEnabled()) this.print(formatSyncResult(result))
     process.exitCode = result.deletionCapExceeded ? ExitCode.DELETION_CAP : result.failures.length > 0 || result.problems.length > 0 ? ExitCode.PARTIAL : ExitCode.OK
     return result

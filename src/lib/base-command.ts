@@ -70,6 +70,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       this.logJson(this.toErrorJson(err))
       return
     }
+    // --log-format json: stderr is JSON to the last line, the fatal error included.
+    if (this.logger !== undefined && this.flags?.['log-format'] === 'json' && !isParseError(err)) {
+      const e = this.toErrorJson(err).error
+      this.logger.fatal({code: e.code, exitCode: e.exitCode, ...(e.hint === undefined ? {} : {hint: e.hint})}, e.message)
+      this.exit(exit)
+    }
     const hint = err instanceof AppError ? err.hint : undefined
     if (isParseError(err)) throw err
     throw new Errors.CLIError(redactText(err.message), {code: (err as {code?: string}).code, exit, suggestions: hint ? [hint] : undefined})

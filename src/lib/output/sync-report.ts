@@ -28,7 +28,7 @@ export interface DryRunResult {
   actions: PlannedAction[]
   /** Calls made by system: reads only (`writes` is 0 — the HTTP layer refuses any write under --dry-run). */
   calls: Record<string, SystemCalls>
-  counts: {blocked: number; create: number; delete: number; failed: number; unchanged: number; update: number}
+  counts: SyncCounts
   deletionCapExceeded: boolean
   dryRun: true
   maxDeletes: number
@@ -36,15 +36,45 @@ export interface DryRunResult {
   problems: string[]
 }
 
-type Outcome = {failed: number; ok: number}
+/** Of one kind of action: how many the plan holds to do, and (real runs) how many went and failed. */
+export interface Outcome {
+  failed: number
+  ok: number
+  planned: number
+}
+
+/**
+ * The same shape for a plan (`--dry-run`: `ok` and `failed` are 0) and a run: per kind of action,
+ * what was planned (not withheld, not impossible) and what came of it; deletions withheld by
+ * deletion safety; actions that cannot be done at all (a missing template, no room); objects
+ * already in agreement.
+ */
+export interface SyncCounts {
+  blocked: number
+  create: Outcome
+  delete: Outcome
+  impossible: number
+  unchanged: number
+  update: Outcome
+}
+
+/** An action of a run and what came of it (`sync --json`): planned, then ok, failed or withheld. */
+export interface AppliedAction extends PlannedAction {
+  /** `ok` or `failed` (attempted), `withheld` (blocked), `impossible` (could not be attempted). */
+  outcome: 'failed' | 'impossible' | 'ok' | 'withheld'
+  /** Why it failed, when it did. */
+  error?: string
+}
 
 export interface SyncResult {
+  /** Every action of the plan that was attempted or withheld (not the objects already in agreement). */
+  actions: AppliedAction[]
   calls: Record<string, SystemCalls>
   /** Calls by system and HTTP method. */
   callsByMethod: Record<string, Record<string, number>>
   complete: boolean
   confirmations: {asked: number; exists: number; gone: number}
-  counts: {blocked: number; create: Outcome; delete: Outcome; unchanged: number; update: Outcome}
+  counts: SyncCounts
   deletionCapExceeded: boolean
   dryRun: false
   durationMs: number
@@ -72,13 +102,20 @@ export function plannedAction(a: Action): PlannedAction {
   }
 }
 
-export function dryRunResult(report: ReconcileReport, calls: Record<string, SystemCalls>): DryRunResult {
-  const counts = {blocked: 0, create: 0, delete: 0, failed: 0, unchanged: Object.keys(report.plan.observed).length, update: 0}
+/** The counts of a plan: what each action would do (nothing has happened yet). */
+function plannedCounts(report: ReconcileReport): SyncCounts {
+  const none = (): Outcome => ({failed: 0, ok: 0, planned: 0})
+  const counts: SyncCounts = {blocked: 0, create: none(), delete: none(), impossible: 0, unchanged: Object.keys(report.plan.observed).length, update: none()}
   for (const a of report.actions) {
-    if (a.failed !== undefined) counts.failed++
+    if (a.failed !== undefined) counts.impossible++
     else if (a.blocked !== undefined) counts.blocked++
-    else counts[a.kind]++
+    else counts[a.kind].planned++
   }
+  return counts
+}
+
+export function dryRunResult(report: ReconcileReport, calls: Record<string, SystemCalls>): DryRunResult {
+  const counts = plannedCounts(report)
   return {
     actions: report.actions.map((a) => plannedAction(a)),
     calls,
@@ -92,15 +129,26 @@ export function dryRunResult(report: ReconcileReport, calls: Record<string, Syst
 }
 
 export function syncResult(report: ReconcileReport, calls: Record<string, SystemCalls>, durationMs: number): SyncResult {
-  const counts = {blocked: 0, create: {failed: 0, ok: 0}, delete: {failed: 0, ok: 0}, unchanged: Object.keys(report.plan.observed).length, update: {failed: 0, ok: 0}}
-  for (const a of report.actions) if (a.blocked !== undefined) counts.blocked++
+  const counts = plannedCounts(report)
   const byKey = new Map(report.actions.map((a) => [`${a.kind}\u0000${a.key}`, a]))
+  const resultOf = new Map(report.results.map((r) => [`${r.kind}\u0000${r.key}`, r]))
   const failures: SyncResult['failures'] = []
   for (const r of report.results) {
     counts[r.kind][r.ok ? 'ok' : 'failed']++
     if (!r.ok) failures.push({action: r.kind, key: r.key, name: byKey.get(`${r.kind}\u0000${r.key}`)?.name ?? r.key, object: r.object, reason: r.error ?? 'failed'})
   }
+  const actions: AppliedAction[] = report.actions.map((a) => {
+    const r = resultOf.get(`${a.kind}\u0000${a.key}`)
+    const outcome: AppliedAction['outcome'] = a.blocked !== undefined ? 'withheld' : r === undefined ? 'impossible' : r.ok ? 'ok' : a.failed === undefined ? 'failed' : 'impossible'
+    return {
+      ...plannedAction(a),
+      ...(r?.ok === true && r.concertimId !== undefined ? {concertimId: r.concertimId} : {}),
+      ...(r !== undefined && !r.ok ? {error: r.error ?? 'failed'} : {}),
+      outcome,
+    }
+  })
   return {
+    actions,
     calls,
     callsByMethod: {},
     complete: report.complete,
@@ -131,8 +179,8 @@ export function describeChanges(changes: Readonly<Record<string, FieldChange>>):
 
 /** The plan for people; the table fits `width` columns (default: the terminal's, else 80). */
 export function formatPlan(result: DryRunResult, width?: number): {err: string[]; out: string[]} {
-const out: string[] = []
-const err: string[] = []
+  const out: string[] = []
+  const err: string[] = []
   for (const p of result.problems) err.push(`! ${p}`)
   if (result.actions.length === 0) out.push('Nothing to do: Concertim already shows the cloud.')
   else {
@@ -153,14 +201,14 @@ const err: string[] = []
   }
   for (const n of result.notices) out.push(`note: ${n.message}`)
   const c = result.counts
-  out.push(`Plan: ${c.create} to create, ${c.update} to update, ${c.delete} to delete${c.blocked > 0 ? `, ${c.blocked} withheld` : ''}${c.failed > 0 ? `, ${c.failed} impossible` : ''}; ${c.unchanged} unchanged.`)
+  out.push(`Plan: ${c.create.planned} to create, ${c.update.planned} to update, ${c.delete.planned} to delete${c.blocked > 0 ? `, ${c.blocked} withheld` : ''}${c.impossible > 0 ? `, ${c.impossible} impossible` : ''}; ${c.unchanged} unchanged.`)
   if (result.deletionCapExceeded) out.push(`The deletions exceed the cap of ${result.maxDeletes}: a sync would delete nothing without --allow-mass-delete.`)
   return {err, out}
 }
 
 export function formatSyncResult(result: SyncResult): {err: string[]; out: string[]} {
-const out: string[] = []
-const err: string[] = []
+  const out: string[] = []
+  const err: string[] = []
   for (const f of result.failures.slice(0, MAX_ROWS)) err.push(`✗ ${f.action} ${f.object} ${f.name} (${f.key}): ${f.reason}`)
   const c = result.counts
   const part = (o: Outcome) => `${o.ok}${o.failed > 0 ? ` (+${o.failed} failed)` : ''}`

@@ -203,9 +203,10 @@ describe('sync safety (against the simulator)', function () {
       const before = readdirSync(w.dir).sort()
       const dry = await w.cli(['sync', '--dry-run', '--json'])
       expect(dry.code, dry.stderr).to.equal(0)
-      const plan = JSON.parse(dry.stdout) as {actions: Record<string, unknown>[]; calls: Record<string, {calls: number; writes: number}>; counts: {create: number}; dryRun: boolean; notices: unknown[]}
+      const plan = JSON.parse(dry.stdout) as {actions: Record<string, unknown>[]; calls: Record<string, {calls: number; writes: number}>; counts: {create: {failed: number; ok: number; planned: number}}; dryRun: boolean; notices: unknown[]}
       expect(plan.dryRun).to.equal(true)
-      expect(plan.counts.create).to.be.greaterThan(0)
+      expect(plan.counts.create.planned).to.be.greaterThan(0)
+      expect(plan.counts.create).to.include({failed: 0, ok: 0})
       expect(Object.keys(plan.actions[0]).sort()).to.deep.equal(['blocked', 'changes', 'cloudId', 'concertimId', 'failed', 'key', 'kind', 'name', 'object', 'reason'])
       expect(Object.values(plan.calls).reduce((n, s) => n + s.writes, 0)).to.equal(0)
       expect(plan.calls.concertim.calls).to.be.greaterThan(0)

@@ -56,3 +56,50 @@ describe('an unreadable OpenStack (real process, simulator)', function () {
     expect(r.stdout).to.not.match(/withheld|Plan:/)
   })
 })
+
+describe('an unattended sync leaves a record on stderr (real process, simulator)', function () {
+  this.timeout(120_000)
+  let w: SyncWorld
+
+  afterEach(async () => {
+    await w?.stop()
+  })
+
+  it('one log line per applied or withheld action with its ids, a summary line; --json lists the actions, counts shaped as the plan', async () => {
+    w = await startSyncWorld()
+    const plan = await w.cli(['sync', '--dry-run', '--json', '--log-format', 'json'])
+    const planned = JSON.parse(plan.stdout) as {counts: {create: {failed: number; ok: number; planned: number}}}
+    const run = await w.cli(['sync', '--json', '--log-format', 'json', '--log-level', 'info'])
+    expect(run.code, run.stderr).to.equal(0)
+    const result = JSON.parse(run.stdout) as {actions: {concertimId: null | string; key: string; kind: string; outcome: string}[]; counts: typeof planned.counts}
+    expect(Object.keys(result.counts).sort()).to.deep.equal(Object.keys(planned.counts).sort())
+    expect(result.counts.create.planned).to.equal(planned.counts.create.planned)
+    expect(result.counts.create.ok).to.equal(planned.counts.create.planned)
+    expect(result.actions.filter((a) => a.kind === 'create' && a.outcome === 'ok')).to.have.length(result.counts.create.ok)
+    for (const a of result.actions) if (a.outcome === 'ok') expect(a.concertimId, a.key).to.be.a('string')
+
+    // stderr: JSON to the last line; one info line per created object, with its ids; a summary.
+    const lines = run.stderr.trim().split('\n').map((l) => JSON.parse(l) as {action?: string; concertimId?: string; counts?: unknown; key?: string; msg: string})
+    const created = lines.filter((l) => l.action === 'create')
+    expect(created).to.have.length(result.counts.create.ok)
+    for (const l of created) expect(l.concertimId, l.msg).to.be.a('string')
+    expect(lines.at(-1)?.msg).to.match(/^sync done: created \d+/)
+
+    // A deletion withheld by the cap is an error line on stderr, not only stdout.
+    const racks = [...w.sim.world.stacks.all()].filter((s) => s.parentId === null)
+    for (const s of racks) w.sim.changes.deleteStack(s.id)
+    const capped = await runCli(['sync', '--config', w.configPath, '--log-format', 'json'], {env: {CONCERTIM_OS_SYNC_MAX_DELETES: '0'}})
+    expect(capped.code, capped.stderr).to.equal(4)
+    const errors = capped.stderr.trim().split('\n').map((l) => JSON.parse(l) as {level: number; msg: string}).filter((l) => l.level >= 50)
+    expect(errors.map((l) => l.msg).join('\n')).to.match(/more than the cap of 0/)
+  })
+
+  it('a fatal error is a JSON log line with --log-format json (stderr stays JSON to the last line)', async () => {
+    w = await startSyncWorld()
+    const r = await runCli(['sync', '--config', w.configPath, '--log-format', 'json'], {env: {CONCERTIM_OS_OPENSTACK_PASSWORD: 'wrong'}})
+    expect(r.code).to.equal(1)
+    const lines = r.stderr.trim().split('\n')
+    for (const l of lines) expect(() => JSON.parse(l), l).to.not.throw()
+    expect(lines.at(-1)).to.match(/refused the credentials/)
+  })
+})

@@ -10,7 +10,8 @@ function action(over: Partial<PlannedAction>): PlannedAction {
 }
 
 function plan(actions: PlannedAction[]): DryRunResult {
-  const counts = {blocked: 0, create: 0, delete: 0, failed: 0, unchanged: 0, update: actions.length}
+  const none = {failed: 0, ok: 0, planned: 0}
+  const counts = {blocked: 0, create: none, delete: none, impossible: 0, unchanged: 0, update: {...none, planned: actions.length}}
   return {actions, calls: {}, counts, deletionCapExceeded: false, dryRun: true, maxDeletes: 50, notices: [], problems: []}
 }
 
