@@ -6,6 +6,7 @@
  */
 import type {Network, Server, Volume} from '../model/cloud.js'
 import {isObject} from './decode.js'
+import {novaPayloadRule} from './payload-currency.js'
 import type {EntityKind, Family, Interpretation, OsloMessage, PayloadState} from './types.js'
 
 /** The notification power_state strings → the API's integer `OS-EXT-STS:power_state` (nova/objects/fields.py). */
@@ -148,6 +149,8 @@ function novaVersioned(m: OsloMessage): Interpretation {
   if (id === undefined) return malformed(m, 'payload has no instance uuid')
   const action = actionOf(m.eventType, 'instance.')
   if (m.eventType === 'instance.delete.end' || data.state === 'deleted') return entity(m, 'nova-versioned', 'server', id, action, {deleted: true, kind: 'server'})
+  // Only a payload known to hold the state nova settled on stands in for a GET (payload-currency.ts).
+  if (novaPayloadRule(m.eventType).rule === 'read') return entity(m, 'nova-versioned', 'server', id, action)
   const {record, unknown} = serverFromVersioned(id, data)
   return entity(m, 'nova-versioned', 'server', id, action, {deleted: false, kind: 'server', record, unknown})
 }
