@@ -7,7 +7,7 @@
 import type {Network, Server, Volume} from '../model/cloud.js'
 import {isObject} from './decode.js'
 import {novaPayloadRule} from './payload-currency.js'
-import type {EntityKind, Family, Interpretation, OsloMessage, PayloadState} from './types.js'
+import type {EntityKind, EntityRef, Family, Interpretation, OsloMessage, PayloadState} from './types.js'
 
 /** The notification power_state strings → the API's integer `OS-EXT-STS:power_state` (nova/objects/fields.py). */
 const POWER_STATES: Readonly<Record<string, number>> = {crashed: 6, paused: 3, pending: 0, running: 1, shutdown: 4, suspended: 7}
@@ -112,9 +112,9 @@ function actionOf(eventType: string, prefix: string): string {
   return rest.replace(/\.(start|end|error)$/, '')
 }
 
-function entity(m: OsloMessage, family: Family, kind: EntityKind, id: string, action: string, state?: PayloadState): Interpretation {
+function entity(m: OsloMessage, family: Family, kind: EntityKind, id: string, action: string, state?: PayloadState, related: readonly EntityRef[] = []): Interpretation {
   const projectId = projectOf(m.payload)
-  return {action, eventType: m.eventType, family, kind: 'entity', messageId: m.messageId, ...(projectId === undefined ? {} : {projectId}), ref: {id, kind}, state, version: m.timestampUs}
+  return {action, eventType: m.eventType, family, kind: 'entity', messageId: m.messageId, ...(projectId === undefined ? {} : {projectId}), ref: {id, kind}, ...(related.length > 0 ? {related: [...related]} : {}), state, version: m.timestampUs}
 }
 
 /** The project a payload names (heat, cinder, nova legacy `tenant_id`; nova versioned `tenant_id` in its object; neutron `project_id`). */
@@ -249,9 +249,14 @@ function cinder(m: OsloMessage): Interpretation {
   if (id === undefined) return malformed(m, 'payload has no volume_id')
   const action = actionOf(m.eventType, 'volume.')
   if (m.eventType === 'volume.delete.end' || p.status === 'deleted') return entity(m, 'cinder', 'volume', id, action, {deleted: true, kind: 'volume'})
-  const status = str(p.status)
-  if (status === undefined) return entity(m, 'cinder', 'volume', id, action)
   const attachments = Array.isArray(p.volume_attachment) ? p.volume_attachment.filter((a) => isObject(a)) : []
+  // An attach or detach changes the server's list of volumes too (its device shows it; nova's own
+  // notifications may be off or thin): the servers named by the attachments, whatever their status.
+  const related: EntityRef[] = /^volume\.(attach|detach)\./.test(m.eventType)
+    ? [...new Set(attachments.map((a) => str(a.instance_uuid) ?? str(a.server_id)).filter((x): x is string => x !== undefined))].map((sid) => ({id: sid, kind: 'server'}))
+    : []
+  const status = str(p.status)
+  if (status === undefined) return entity(m, 'cinder', 'volume', id, action, undefined, related)
   const record: Volume = {
     attachments: attachments
       .filter((a) => a.attach_status === undefined || a.attach_status === 'attached')
@@ -268,7 +273,7 @@ function cinder(m: OsloMessage): Interpretation {
     // The payload's volume_type is the type's id; the API (and observe) give its name.
     volumeType: null,
   }
-  return entity(m, 'cinder', 'volume', id, action, {deleted: false, kind: 'volume', record, unknown: ['bootable', 'encrypted', 'volumeType']})
+  return entity(m, 'cinder', 'volume', id, action, {deleted: false, kind: 'volume', record, unknown: ['bootable', 'encrypted', 'volumeType']}, related)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ const EXPECTED: Record<string, Expect> = {
       expect(r.status).to.equal('in-use')
       expect(r.size).to.equal(1)
       expect(r.attachments).to.deep.equal([{device: '/dev/vdb', serverId: 'ae81266c-a292-4e48-bf81-a3894bd62f4a'}])
+      // The server's device lists its volumes: it is reconciled too.
+      expect(i.related).to.deep.equal([{id: 'ae81266c-a292-4e48-bf81-a3894bd62f4a', kind: 'server'}])
     },
     family: 'cinder',
     key: 'volume:f54b1d2f-4514-4688-8da7-4bc66767b6be',
@@ -247,6 +249,31 @@ describe('events: interpretation of every family', () => {
     }
     expect(kindOf('compute.instance.exists', {instance_id: 's1'})).to.equal('ignored')
     expect(kindOf('compute.instance.create.end', {})).to.equal('malformed')
+  })
+
+  it('cinder attach and detach name the servers their attachments name (any status); other volume events none', () => {
+    const att = (instance: string, status: string) => ({attach_status: status, instance_uuid: instance, mountpoint: '/dev/vdb', volume_id: 'v1'})
+    const relatedOf = (eventType: string, attachments: unknown[], status = 'in-use') => {
+      const i = interpret(msg(eventType, {status, tenant_id: 'p1', volume_attachment: attachments, volume_id: 'v1'}))
+      if (i.kind !== 'entity') throw new Error(i.reason)
+      expect(i.ref).to.deep.equal({id: 'v1', kind: 'volume'})
+      return i.related
+    }
+    const cases: Array<[string, unknown[], string[] | undefined]> = [
+      ['volume.attach.start', [att('s1', 'reserved')], ['s1']],
+      ['volume.attach.end', [att('s1', 'attached')], ['s1']],
+      ['volume.attach.end', [att('s1', 'attached'), att('s2', 'attached'), att('s1', 'attached')], ['s1', 's2']],
+      // cinder/volume/api.py attachment_delete: detach.start still lists the attachment, detach.end only those left.
+      ['volume.detach.start', [att('s1', 'attached')], ['s1']],
+      ['volume.detach.end', [], undefined],
+      ['volume.create.end', [], undefined],
+      ['volume.resize.end', [att('s1', 'attached')], undefined],
+    ]
+    for (const [t, attachments, servers] of cases) {
+      expect(relatedOf(t, attachments), t).to.deep.equal(servers?.map((id) => ({id, kind: 'server'})))
+    }
+    // A volume event with no status (thin) still names them.
+    expect(interpret(msg('volume.attach.end', {volume_attachment: [att('s9', 'attached')], volume_id: 'v1'}))).to.deep.include({related: [{id: 's9', kind: 'server'}], state: undefined})
   })
 
   it('cinder and neutron: the rest of their families', () => {
