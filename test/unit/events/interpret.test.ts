@@ -287,6 +287,47 @@ describe('events: interpretation of every family', () => {
     expect(kindOf('network.update.end', {})).to.equal('malformed')
   })
 
+  it('a payload whose known field has the wrong type is malformed, with the field named (never applied)', () => {
+    const nova = (data: Record<string, unknown>, eventType = 'instance.update') => msg(eventType, {'nova_object.data': {power_state: 'running', state: 'active', task_state: null, tenant_id: 'p1', uuid: 's1', ...data}, 'nova_object.name': 'InstanceUpdatePayload'})
+    const wrapped = (name: string, data: unknown) => ({'nova_object.data': data, 'nova_object.name': name})
+    const cinder = (p: Record<string, unknown>, eventType = 'volume.attach.end') => msg(eventType, {status: 'in-use', tenant_id: 'p1', volume_attachment: [], volume_id: 'v1', ...p})
+    const neutron = (n: Record<string, unknown>) => msg('network.update.end', {network: {id: 'n1', name: 'net', status: 'ACTIVE', ...n}})
+    const cases: Array<[string, ReturnType<typeof msg>, RegExp]> = [
+      ['state a number', nova({state: 42}), /'state'.*number/],
+      ['state a number on an event whose payload is not used', nova({state: 42}, 'instance.live_migration_post.end'), /'state'/],
+      ['task_state an object', nova({task_state: {}}), /'task_state'/],
+      ['power_state a boolean', nova({power_state: true}), /'power_state'/],
+      ['uuid a number', nova({uuid: 7}), /'uuid'/],
+      ['tenant_id a list', nova({tenant_id: ['p1']}), /'tenant_id'/],
+      ['display_name a number', nova({display_name: 3}), /'display_name'/],
+      ['flavor a string', nova({flavor: 'm1.small'}), /'flavor'/],
+      ['flavor.flavorid a number', nova({flavor: wrapped('FlavorPayload', {flavorid: 1, name: 'm1'})}), /'flavor\.flavorid'/],
+      ['ip_addresses an object', nova({ip_addresses: {}}), /'ip_addresses'/],
+      ['an ip address a number', nova({ip_addresses: [wrapped('IpPayload', {address: 10, label: 'net'})]}), /'ip_addresses\[0\]\.address'/],
+      ['an ip item not an object', nova({ip_addresses: ['10.0.0.1']}), /'ip_addresses\[0\]'/],
+      ['block_devices a string', nova({block_devices: 'none'}), /'block_devices'/],
+      ['a block device volume_id null', nova({block_devices: [wrapped('BlockDevicePayload', {volume_id: null})]}), /'block_devices\[0\]\.volume_id'/],
+      ['cinder status a number', cinder({status: 1}), /'status'/],
+      ['cinder size a string', cinder({size: '1'}), /'size'/],
+      ['cinder volume_attachment an object', cinder({volume_attachment: {}}), /'volume_attachment'/],
+      ['cinder instance_uuid a number', cinder({volume_attachment: [{attach_status: 'attached', instance_uuid: 5}]}), /'volume_attachment\[0\]\.instance_uuid'/],
+      ['cinder tenant_id a number', cinder({tenant_id: 9}, 'volume.create.end'), /'tenant_id'/],
+      ['neutron status a number', neutron({status: 1}), /'network\.status'/],
+      ['neutron admin_state_up a string', neutron({admin_state_up: 'true'}), /'network\.admin_state_up'/],
+      ['neutron mtu a string', neutron({mtu: '1500'}), /'network\.mtu'/],
+      ['neutron network a list', msg('network.update.end', {network: [{id: 'n1'}]}), /'network'/],
+    ]
+    for (const [name, m, reason] of cases) {
+      const i = interpret(m)
+      expect(i.kind, name).to.equal('malformed')
+      if (i.kind === 'malformed') expect(i.reason, name).to.match(reason)
+    }
+    // Absent and null (where nova, cinder or neutron allow it) are fine: what a payload lacks is read.
+    for (const m of [nova({block_devices: null, key_name: null, task_state: null}), nova({flavor: undefined, ip_addresses: undefined}), cinder({display_name: null, size: undefined}), neutron({mtu: null})]) {
+      expect(interpret(m).kind).to.equal('entity')
+    }
+  })
+
   it('an event type no family handles is unknown', () => {
     expect(kindOf('image.upload')).to.equal('unknown')
     expect(kindOf('something.else.entirely')).to.equal('unknown')

@@ -256,6 +256,19 @@ describe('listen: one rack written at a time', () => {
     expect(reconciler.maxActive).to.equal(2)
   })
 
+  it('a notification with a wrongly typed field is dead-lettered with the reason, never applied', async () => {
+    const {d, reconciler, stats} = setup(new FakeReconciler(), {deadLetterMalformed: true})
+    const bad = {event_type: 'instance.update', message_id: 'bad', payload: {'nova_object.data': {power_state: 'running', state: 42, tenant_id: 'p1', uuid: 's1'}}, priority: 'INFO', timestamp: '2026-01-01 00:00:01.000000'}
+    const delivery = new FakeDelivery(Buffer.from(envelope(bad, 'v2')))
+    d.receive(delivery)
+    await d.whenIdle()
+    await tick(1)
+    expect(reconciler.calls).to.have.length(0)
+    expect(delivery.deadLettered).to.have.length(1)
+    expect(delivery.deadLettered[0]).to.match(/^malformed: instance\.update: .*'state'/)
+    expect(stats.counters).to.deep.include({deadLettered: 1, malformed: 1})
+  })
+
   it("a volume's attach, which also reconciles its server (another rack), claims the whole project", async () => {
     const order: string[] = []
     const tracked = new FakeReconciler(async (call) => {
