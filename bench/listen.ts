@@ -4,8 +4,9 @@
  * The simulator publishes OpenStack's notifications (nova legacy + versioned, oslo 2.0 envelope) to a
  * vhost of its own on the local RabbitMQ; listen (in process, the real engine) reconciles them into
  * the simulated Concertim. Two figures, printed as JSON:
- * - sustained: a backlog (one stop per server in a stack) published first, then consumed: notifications/s
- *   from the start of consumption until every change shows in Concertim;
+ * - sustained: a backlog (one stop per server in a stack, plus a mix: live migrations, failed
+ *   rebuilds, volume detach/attach) published first, then consumed: notifications/s from the start of
+ *   consumption until every change shows in Concertim;
  * - latency at --rate notifications/s: the simulator's notifications of each change, published at that
  *   pace on one channel (the simulator's own publisher waits for a broker confirm per change, which
  *   caps it near 200/s on a quorum queue), from publication to Concertim showing the change (polled
@@ -33,8 +34,9 @@ import {createLogger, silentLogger} from '../src/lib/output/logger.js'
 import {createReconcileEngine} from '../src/lib/runtime/reconcile-engine.js'
 import {SIM_SYSTEMS, startSimulator} from '../src/sim/index.js'
 import {notificationsFor} from '../src/sim/notifications/events.js'
-import {encodeBody, OSLO_AMQP_PROPERTIES, routingKey, wireMessage} from '../src/sim/notifications/oslo.js'
+import {encodeBody, OSLO_AMQP_PROPERTIES, osloTimestamp, routingKey, wireMessage} from '../src/sim/notifications/oslo.js'
 import type {WorldChange} from '../src/sim/world.js'
+import {loadNovaSamples} from '../test/support/nova-samples.js'
 
 const EXCHANGES = ['nova', 'heat', 'cinder', 'openstack', 'neutron', 'keystone']
 
@@ -47,6 +49,35 @@ const sleep = async (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 function percentile(sorted: number[], q: number): number {
   return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+}
+
+const LIVE_MIGRATION = ['live_migration_pre-start', 'live_migration_pre-end', 'live_migration_post-start', 'live_migration_post_dest-start', 'live_migration_post_dest-end', 'live_migration_post-end']
+
+/**
+ * Publish nova's own samples (test/fixtures/nova-samples) about these servers: a live migration of
+ * each of `migrated`, a failed rebuild of each of `failed`, with the server's id and project, stamped
+ * now (newer than the backlog's stops: reconciled, not dropped as stale). Returns how many.
+ */
+async function publishMix(url: string, migrated: readonly string[], failed: readonly string[], projectOf: (id: string) => string, now: () => number): Promise<number> {
+  const samples = new Map(loadNovaSamples().map((s) => [s.file.replace(/^instance-|\.json$/g, ''), s]))
+  const conn = await amqp.connect(url)
+  const ch = await conn.createConfirmChannel()
+  let n = 0
+  const send = (serverId: string, name: string) => {
+    const sample = samples.get(name)
+    if (sample === undefined) throw new Error(`no nova sample ${name}`)
+    const payload = structuredClone(sample.payload) as {'nova_object.data': Record<string, unknown>}
+    Object.assign(payload['nova_object.data'], {tenant_id: projectOf(serverId), uuid: serverId})
+    const priority = sample.message.priority === 'ERROR' ? 'ERROR' : 'INFO'
+    const message = {event_type: sample.eventType, message_id: randomBytes(16).toString('hex'), payload, priority, publisher_id: sample.message.publisherId, timestamp: osloTimestamp(now())}
+    ch.publish('nova', routingKey({priority, topic: 'versioned_notifications'}), encodeBody(message, 'v2'), {...OSLO_AMQP_PROPERTIES, headers: {}})
+    n++
+  }
+  for (const id of migrated) for (const step of LIVE_MIGRATION) send(id, step)
+  for (const id of failed) send(id, 'rebuild-error')
+  await ch.waitForConfirms()
+  await conn.close()
+  return n
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -89,11 +120,21 @@ export async function run(args: string[]): Promise<void> {
     let started = false
     const shown = sim.world.servers.all().filter((s) => concertimStatus(s.id) === 'ACTIVE').map((s) => s.id)
 
-    // 1. Sustained: a backlog, then consumption.
+    // 1. Sustained: a backlog, then consumption. Besides one stop per server, a realistic mix: every
+    // 5th server live-migrated (nova's six versioned events, whose payloads are not used: the server
+    // is read), every 7th a failed rebuild (`instance.rebuild.error`: read), and every attached
+    // volume detached and attached again (cinder + nova, which also reconcile the server).
     const published0 = sim.notifications?.stats().published ?? 0
     for (const id of shown) sim.changes.stopServer(id)
+    for (const v of sim.world.volumes.all()) {
+      const serverId = v.attachments[0]?.serverId
+      if (serverId === undefined) continue
+      sim.changes.detachVolume(v.id, serverId)
+      sim.changes.attachVolume(v.id, serverId)
+    }
     await sim.notifications?.flush()
-    const backlog = (sim.notifications?.stats().published ?? 0) - published0
+    const mixed = await publishMix(target.url, shown.filter((_, i) => i % 5 === 0), shown.filter((_, i) => i % 7 === 0), (id) => sim.world.servers.get(id)?.projectId ?? '', sim.world.now)
+    const backlog = (sim.notifications?.stats().published ?? 0) - published0 + mixed
     const listen = new ListenService({
       concurrency: option(args, 'concurrency', 16),
       connectionName: 'bench',

@@ -6,7 +6,8 @@
  */
 import type {Network, Server, Volume} from '../model/cloud.js'
 import {isObject} from './decode.js'
-import type {EntityKind, Family, Interpretation, OsloMessage, PayloadState} from './types.js'
+import {novaPayloadRule} from './payload-currency.js'
+import type {EntityKind, EntityRef, Family, Interpretation, OsloMessage, PayloadState} from './types.js'
 
 /** The notification power_state strings → the API's integer `OS-EXT-STS:power_state` (nova/objects/fields.py). */
 const POWER_STATES: Readonly<Record<string, number>> = {crashed: 6, paused: 3, pending: 0, running: 1, shutdown: 4, suspended: 7}
@@ -111,9 +112,9 @@ function actionOf(eventType: string, prefix: string): string {
   return rest.replace(/\.(start|end|error)$/, '')
 }
 
-function entity(m: OsloMessage, family: Family, kind: EntityKind, id: string, action: string, state?: PayloadState): Interpretation {
+function entity(m: OsloMessage, family: Family, kind: EntityKind, id: string, action: string, state?: PayloadState, related: readonly EntityRef[] = []): Interpretation {
   const projectId = projectOf(m.payload)
-  return {action, eventType: m.eventType, family, kind: 'entity', messageId: m.messageId, ...(projectId === undefined ? {} : {projectId}), ref: {id, kind}, state, version: m.timestampUs}
+  return {action, eventType: m.eventType, family, kind: 'entity', messageId: m.messageId, ...(projectId === undefined ? {} : {projectId}), ref: {id, kind}, ...(related.length > 0 ? {related: [...related]} : {}), state, version: m.timestampUs}
 }
 
 /** The project a payload names (heat, cinder, nova legacy `tenant_id`; nova versioned `tenant_id` in its object; neutron `project_id`). */
@@ -126,6 +127,86 @@ function projectOf(payload: unknown): string | undefined {
 
 function malformed(m: OsloMessage, what: string): Interpretation {
   return {eventType: m.eventType, kind: 'malformed', reason: `${m.eventType}: ${what}`}
+}
+
+// ---------------------------------------------------------------------------------------------
+// The types of the payload fields read here. Absent is fine (what a payload lacks is read); a
+// field present with another type makes the message malformed (dead-lettered with the reason):
+// taking it for a missing value would apply a made-up state.
+
+interface FieldSpec {
+  /** For objects, and for the items of a list (which must then be objects). */
+  fields?: Readonly<Record<string, FieldSpec>>
+  nullable?: boolean
+  type: 'boolean' | 'list' | 'number' | 'object' | 'string'
+}
+
+const S: FieldSpec = {type: 'string'}
+const S_NULL: FieldSpec = {nullable: true, type: 'string'}
+
+/** nova/notifications/objects/instance.py InstancePayload (and flavor.py, IpPayload, BlockDevicePayload): the fields read. */
+const NOVA_INSTANCE: Readonly<Record<string, FieldSpec>> = {
+  block_devices: {fields: {volume_id: S}, nullable: true, type: 'list'},
+  display_name: S_NULL,
+  flavor: {fields: {flavorid: S, name: S}, type: 'object'},
+  ip_addresses: {fields: {address: S, label: S}, type: 'list'},
+  key_name: S_NULL,
+  power_state: S_NULL,
+  state: S_NULL,
+  task_state: S_NULL,
+  tenant_id: S_NULL,
+  uuid: S,
+}
+
+/** cinder/volume/volume_utils.py `_usage_from_volume`: the fields read. */
+const CINDER_VOLUME: Readonly<Record<string, FieldSpec>> = {
+  availability_zone: S_NULL,
+  display_name: S_NULL,
+  size: {nullable: true, type: 'number'},
+  status: S_NULL,
+  tenant_id: S_NULL,
+  volume_attachment: {fields: {attach_status: S_NULL, instance_uuid: S_NULL, mountpoint: S_NULL, server_id: S_NULL}, nullable: true, type: 'list'},
+  volume_id: S,
+}
+
+const BOOL_NULL: FieldSpec = {nullable: true, type: 'boolean'}
+
+/** neutron's network body (`network.*.end`): the fields read. */
+const NEUTRON_NETWORK: Readonly<Record<string, FieldSpec>> = {
+  network: {
+    fields: {admin_state_up: BOOL_NULL, id: S, l2_adjacency: BOOL_NULL, mtu: {nullable: true, type: 'number'}, name: S_NULL, port_security_enabled: BOOL_NULL, project_id: S_NULL, shared: BOOL_NULL, status: S_NULL, tenant_id: S_NULL},
+    type: 'object',
+  },
+  network_id: S,
+}
+
+function typeName(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`
+}
+
+function hasType(v: unknown, type: FieldSpec['type']): boolean {
+  if (type === 'list') return Array.isArray(v)
+  if (type === 'object') return isObject(v)
+  if (type === 'number') return typeof v === 'number' && Number.isFinite(v)
+  return typeof v === type
+}
+
+/** The first field of `obj` the spec types otherwise, as a reason; undefined when all are right. */
+function wronglyTypedField(obj: Record<string, unknown>, spec: Readonly<Record<string, FieldSpec>>, path = ''): string | undefined {
+  for (const [name, f] of Object.entries(spec)) {
+    const v = obj[name]
+    const where = `${path}${name}`
+    if (v === undefined || (v === null && f.nullable === true)) continue
+    if (!hasType(v, f.type)) return `field '${where}' is ${typeName(v)}, not ${f.type === 'object' ? 'an object' : `a ${f.type}`}${f.nullable === true ? ' or null' : ''}`
+    if (f.fields === undefined) continue
+    const items = f.type === 'list' ? (v as unknown[]).map((x, i) => [x, `${where}[${i}]`] as const) : [[v, where] as const]
+    for (const [item, at] of items) {
+      if (!isObject(item)) return `field '${at}' is ${typeName(item)}, not an object`
+      const inner = wronglyTypedField(item, f.fields, `${at}.`)
+      if (inner !== undefined) return inner
+    }
+  }
+  return undefined
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -144,10 +225,14 @@ export function unwrapNovaObject(v: unknown): unknown {
 function novaVersioned(m: OsloMessage): Interpretation {
   const data = unwrapNovaObject(m.payload)
   if (!isObject(data)) return malformed(m, 'payload is not a nova object')
+  const wrong = wronglyTypedField(data, NOVA_INSTANCE)
+  if (wrong !== undefined) return malformed(m, wrong)
   const id = str(data.uuid)
   if (id === undefined) return malformed(m, 'payload has no instance uuid')
   const action = actionOf(m.eventType, 'instance.')
   if (m.eventType === 'instance.delete.end' || data.state === 'deleted') return entity(m, 'nova-versioned', 'server', id, action, {deleted: true, kind: 'server'})
+  // Only a payload known to hold the state nova settled on stands in for a GET (payload-currency.ts).
+  if (novaPayloadRule(m.eventType).rule === 'read') return entity(m, 'nova-versioned', 'server', id, action)
   const {record, unknown} = serverFromVersioned(id, data)
   return entity(m, 'nova-versioned', 'server', id, action, {deleted: false, kind: 'server', record, unknown})
 }
@@ -242,13 +327,20 @@ function autoscaling(m: OsloMessage): Interpretation {
 function cinder(m: OsloMessage): Interpretation {
   const p = m.payload
   if (!isObject(p)) return malformed(m, 'payload is not an object')
+  const wrong = wronglyTypedField(p, CINDER_VOLUME)
+  if (wrong !== undefined) return malformed(m, wrong)
   const id = str(p.volume_id) ?? str(p.id)
   if (id === undefined) return malformed(m, 'payload has no volume_id')
   const action = actionOf(m.eventType, 'volume.')
   if (m.eventType === 'volume.delete.end' || p.status === 'deleted') return entity(m, 'cinder', 'volume', id, action, {deleted: true, kind: 'volume'})
-  const status = str(p.status)
-  if (status === undefined) return entity(m, 'cinder', 'volume', id, action)
   const attachments = Array.isArray(p.volume_attachment) ? p.volume_attachment.filter((a) => isObject(a)) : []
+  // An attach or detach changes the server's list of volumes too (its device shows it; nova's own
+  // notifications may be off or thin): the servers named by the attachments, whatever their status.
+  const related: EntityRef[] = /^volume\.(attach|detach)\./.test(m.eventType)
+    ? [...new Set(attachments.map((a) => str(a.instance_uuid) ?? str(a.server_id)).filter((x): x is string => x !== undefined))].map((sid) => ({id: sid, kind: 'server'}))
+    : []
+  const status = str(p.status)
+  if (status === undefined) return entity(m, 'cinder', 'volume', id, action, undefined, related)
   const record: Volume = {
     attachments: attachments
       .filter((a) => a.attach_status === undefined || a.attach_status === 'attached')
@@ -265,7 +357,7 @@ function cinder(m: OsloMessage): Interpretation {
     // The payload's volume_type is the type's id; the API (and observe) give its name.
     volumeType: null,
   }
-  return entity(m, 'cinder', 'volume', id, action, {deleted: false, kind: 'volume', record, unknown: ['bootable', 'encrypted', 'volumeType']})
+  return entity(m, 'cinder', 'volume', id, action, {deleted: false, kind: 'volume', record, unknown: ['bootable', 'encrypted', 'volumeType']}, related)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -278,6 +370,8 @@ function neutron(m: OsloMessage): Interpretation {
   if (!/^network\.(create|update|delete)\.(start|end)$/.test(t)) return {eventType: t, kind: 'ignored', reason: 'neutron: not a network change'}
   // `.start` carries the request body (create.start has no id yet): the `.end` follows.
   if (t.endsWith('.start')) return {eventType: t, kind: 'ignored', reason: 'neutron: the request, not the result (the .end follows)'}
+  const wrong = wronglyTypedField(p, NEUTRON_NETWORK)
+  if (wrong !== undefined) return malformed(m, wrong)
   const net = isObject(p.network) ? p.network : undefined
   const id = str(net?.id) ?? str(p.network_id) ?? str(p.id)
   if (id === undefined) return malformed(m, 'payload has no network id')

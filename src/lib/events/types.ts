@@ -61,6 +61,11 @@ export type Interpretation =
        */
       projectId?: string
       ref: EntityRef
+      /**
+       * Other entities the event changes, to be reconciled after `ref` by a read (never from this
+       * payload): the servers a cinder volume attach/detach names, whose devices list their volumes.
+       */
+      related?: EntityRef[]
       /** Present when the payload carries the entity's full state (or its deletion). */
       state?: PayloadState
       /** Ordering of events about one entity (µs); absent when the message carries no time. */

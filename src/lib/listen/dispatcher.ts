@@ -231,7 +231,8 @@ export class Dispatcher {
       const hint = hintFor(batch, mark)
       const projectId = batch.find((h) => h.event.projectId !== undefined)?.event.projectId
       try {
-        const claim = this.o.claim === undefined ? claimFor(work.ref, projectId) : await this.o.claim(work.ref, projectId)
+        // A burst that also reconciles other entities (a volume's servers, in other racks) claims the whole project.
+        const claim = this.o.claim === undefined || hint.related !== undefined ? claimFor(work.ref, projectId) : await this.o.claim(work.ref, projectId)
         const outcome = await this.locks.run(claim, async () => {
           stats.counters.reconciles++
           return this.o.reconcile(work.ref, hint)

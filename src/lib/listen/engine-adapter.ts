@@ -96,7 +96,17 @@ export function engineReconciler(engine: EntityEngine, logger: Logger, opts: Eng
     const outcome = await engine.reconcile({id, kind: ref.kind}, payload === undefined ? {} : {payload})
     const failure = judgeOutcome(outcome)
     if (failure) throw failure
-    return {applied: outcome.applied}
+    // The entities the events also changed (a volume's servers): each read afresh and reconciled.
+    // A failure fails the burst (retried as a whole: reconciles are idempotent).
+    let applied = outcome.applied
+    for (const other of hint.related ?? []) {
+      if (other.kind === 'user' || (other.kind === ref.kind && other.id === ref.id)) continue
+      const more = await engine.reconcile({id: other.id, kind: other.kind})
+      const otherFailure = judgeOutcome(more)
+      if (otherFailure) throw new ReconcileFailure(`${other.kind} ${other.id}: ${otherFailure.message}`, otherFailure.transient)
+      applied ||= more.applied
+    }
+    return {applied}
   }
 }
 

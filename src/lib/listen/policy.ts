@@ -14,6 +14,8 @@ export interface ReconcileHint {
   eventTypes: string[]
   /** The entity's state from the newest event of the burst, when it carried all of it. */
   payloadState?: PayloadState
+  /** Other entities the burst's events change (every event's, deduplicated): reconciled after it, read afresh. */
+  related?: EntityRef[]
 }
 
 export interface ReconcileOutcome {
@@ -97,13 +99,27 @@ export function newestOf(batch: readonly HeldEvent[]): HeldEvent {
  * before; in every other case the engine fetches the entity (level-triggered: always right).
  */
 export function hintFor(batch: readonly HeldEvent[], mark: undefined | Watermark): ReconcileHint {
-  const eventTypes = [...batch].sort((a, b) => a.seq - b.seq).map((h) => h.event.eventType)
+  const sorted = [...batch].sort((a, b) => a.seq - b.seq)
+  const eventTypes = sorted.map((h) => h.event.eventType)
+  const related = relatedOf(sorted)
+  const base = related.length > 0 ? {eventTypes, related} : {eventTypes}
   const deletion = batch.find((h) => h.event.state?.deleted === true)
-  if (deletion) return {eventTypes, payloadState: deletion.event.state}
-  if (mark?.deleted) return {eventTypes}
+  if (deletion) return {...base, payloadState: deletion.event.state}
+  if (mark?.deleted) return base
   const newest = newestOf(batch)
   const ordered = batch.length === 1 || batch.every((h) => h.event.version !== undefined)
-  return ordered && newest.event.state !== undefined ? {eventTypes, payloadState: newest.event.state} : {eventTypes}
+  return ordered && newest.event.state !== undefined ? {...base, payloadState: newest.event.state} : base
+}
+
+/**
+ * Every entity the events of a burst name besides their own, once each. A detach's `.end` no longer
+ * names the server (cinder lists the attachments left); its `.start` does: a burst holding both
+ * reconciles the server.
+ */
+function relatedOf(batch: readonly HeldEvent[]): EntityRef[] {
+  const out = new Map<string, EntityRef>()
+  for (const h of batch) for (const r of h.event.related ?? []) out.set(`${r.kind}:${r.id}`, r)
+  return [...out.values()]
 }
 
 /** The watermark after a burst was applied. */

@@ -5,6 +5,7 @@ import {claimFor} from '../../../src/lib/listen/rack-locks.js'
 import {ListenStats} from '../../../src/lib/listen/stats.js'
 import {MemoryWatermarks} from '../../../src/lib/listen/watermarks.js'
 import {silentLogger} from '../../../src/lib/output/logger.js'
+import {envelope} from '../events/wire-fixtures.js'
 import {FakeDelivery, FakeReconciler, serverEvent, stackEvent, tick} from './support.js'
 
 function setup(reconciler = new FakeReconciler(), over: Partial<ConstructorParameters<typeof Dispatcher>[0]> = {}) {
@@ -253,6 +254,37 @@ describe('listen: one rack written at a time', () => {
     // The new server (rack unknown: project-wide) came after a2 asked: it waits for a2, a2 for a1.
     expect(order.indexOf('start new-server')).to.be.greaterThan(Math.max(order.indexOf('end a2'), order.indexOf('end b1')))
     expect(reconciler.maxActive).to.equal(2)
+  })
+
+  it('a notification with a wrongly typed field is dead-lettered with the reason, never applied', async () => {
+    const {d, reconciler, stats} = setup(new FakeReconciler(), {deadLetterMalformed: true})
+    const bad = {event_type: 'instance.update', message_id: 'bad', payload: {'nova_object.data': {power_state: 'running', state: 42, tenant_id: 'p1', uuid: 's1'}}, priority: 'INFO', timestamp: '2026-01-01 00:00:01.000000'}
+    const delivery = new FakeDelivery(Buffer.from(envelope(bad, 'v2')))
+    d.receive(delivery)
+    await d.whenIdle()
+    await tick(1)
+    expect(reconciler.calls).to.have.length(0)
+    expect(delivery.deadLettered).to.have.length(1)
+    expect(delivery.deadLettered[0]).to.match(/^malformed: instance\.update: .*'state'/)
+    expect(stats.counters).to.deep.include({deadLettered: 1, malformed: 1})
+  })
+
+  it("a volume's attach, which also reconciles its server (another rack), claims the whole project", async () => {
+    const order: string[] = []
+    const tracked = new FakeReconciler(async (call) => {
+      order.push(`start ${call.ref.id}`)
+      await tick(15)
+      order.push(`end ${call.ref.id}`)
+      return {applied: true}
+    })
+    const racks: Record<string, string> = {b1: 'rack:B', v1: 'rack:A'}
+    const {d} = setup(tracked, {claim: async (ref, projectId) => claimFor(ref, projectId, racks[ref.id]), debounceMs: 0})
+    const attach = {event_type: 'volume.attach.end', message_id: 'va', payload: {status: 'in-use', tenant_id: 'p1', volume_attachment: [{attach_status: 'attached', instance_uuid: 'b1', volume_id: 'v1'}], volume_id: 'v1'}, priority: 'INFO', timestamp: '2026-01-01 00:00:01.000000'}
+    d.receive(new FakeDelivery(Buffer.from(envelope(attach, 'v1'))))
+    d.receive(serverEvent('b1'))
+    await d.whenIdle()
+    expect(tracked.calls.find((c) => c.ref.id === 'v1')?.hint.related).to.deep.equal([{id: 'b1', kind: 'server'}])
+    expect(order.indexOf('start b1'), 'after the volume and its server').to.be.greaterThan(order.indexOf('end v1'))
   })
 
   it('claims: by rack when the store knows it, the whole project otherwise, the entity alone without a project', () => {

@@ -49,6 +49,33 @@ describe('listen: the engine adapter', () => {
   }
 })
 
+describe('listen: the engine adapter reconciles what else the events changed', () => {
+  it('a volume attach: the volume, then its server read afresh (its device lists the volume)', async () => {
+    const engine = new RecordingEngine()
+    const out = await engineReconciler(engine, silentLogger, {payloadState: true})({id: 'v1', kind: 'volume'}, {eventTypes: ['volume.attach.end'], related: [{id: 's1', kind: 'server'}, {id: 's2', kind: 'server'}]})
+    expect(out.applied).to.equal(true)
+    expect(engine.calls.map((c) => c.scope)).to.deep.equal([{id: 'v1', kind: 'volume'}, {id: 's1', kind: 'server'}, {id: 's2', kind: 'server'}])
+    expect(engine.calls.slice(1).map((c) => c.opts?.payload)).to.deep.equal([undefined, undefined])
+  })
+
+  it("a related server's failed write fails the burst (retried), an outage as an outage", async () => {
+    for (const [error, transient] of [['HTTP 503', true], ['HTTP 422', false]] as const) {
+      const engine = new RecordingEngine()
+      engine.reconcile = async (scope: Scope) => {
+        engine.calls.push({scope})
+        const ok = scope.kind === 'volume'
+        return {applied: true, irrelevant: false, problems: [], results: [{key: `device:${scope.kind === 'all' ? '' : scope.id}`, kind: 'update', object: 'device', ok, ...(ok ? {} : {error})}]}
+      }
+      const failure = await engineReconciler(engine, silentLogger)({id: 'v1', kind: 'volume'}, {eventTypes: ['volume.detach.end'], related: [{id: 's1', kind: 'server'}]}).then(
+        () => undefined,
+        (error: unknown) => error as {message: string; transient: boolean},
+      )
+      expect(failure?.message).to.match(/^server s1: /)
+      expect(failure?.transient).to.equal(transient)
+    }
+  })
+})
+
 describe('listen: Keystone deletions through the engine adapter', () => {
   it('a user deleted: logged and noted in the view, nothing reconciled', async () => {
     const engine = new RecordingEngine()

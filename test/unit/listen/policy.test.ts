@@ -13,6 +13,21 @@ function ev(seq: number, version: number | undefined, state?: EntityEvent['state
 }
 const full = (vm: string) => ({deleted: false as const, kind: 'server' as const, record: {vmState: vm} as never, unknown: []})
 
+describe('listen: policy: what else a burst reconciles', () => {
+  const vol = (seq: number, related?: Array<{id: string; kind: 'server'}>): HeldEvent => ({event: {action: 'attach.end', eventType: `volume.e${seq}`, family: 'cinder', kind: 'entity', ref: {id: 'v', kind: 'volume'}, ...(related === undefined ? {} : {related}), version: seq}, seq})
+  const cases: Array<{batch: HeldEvent[]; name: string; related: string[] | undefined}> = [
+    {batch: [vol(1)], name: 'none named: nothing else', related: undefined},
+    {batch: [vol(1, [{id: 's1', kind: 'server'}])], name: 'an attach names its server', related: ['s1']},
+    {batch: [vol(1, [{id: 's1', kind: 'server'}]), vol(2)], name: 'detach.start names the server, detach.end no longer: the burst still reconciles it', related: ['s1']},
+    {batch: [vol(1, [{id: 's1', kind: 'server'}]), vol(2, [{id: 's2', kind: 'server'}, {id: 's1', kind: 'server'}])], name: 'each server once', related: ['s1', 's2']},
+  ]
+  for (const c of cases) {
+    it(c.name, () => {
+      expect(hintFor(c.batch, undefined).related?.map((r) => r.id)).to.deep.equal(c.related)
+    })
+  }
+})
+
 describe('listen: policy', () => {
   it('backs off exponentially with bounded jitter', () => {
     const o = {baseMs: 100, jitter: 0.2, maxMs: 1000}

@@ -323,7 +323,8 @@ export const COLUMNS_OF: Readonly<Record<PayloadEntity['kind'], Readonly<Record<
             ? v
             : undefined,
     ],
-    volumeIds: ['volume_details', (v) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined)],
+    // No `volumeIds`: a payload without block_devices (nova's default bdms_in_notifications = False)
+    // gets the server read. The device's list is the old one, and volume attach/detach is what changes it.
   },
   volume: {
     bootable: ['bootable', (v) => (typeof v === 'boolean' ? v : undefined)],
@@ -334,9 +335,10 @@ export const COLUMNS_OF: Readonly<Record<PayloadEntity['kind'], Readonly<Record<
 
 /**
  * Fill in the fields a notification's payload lacks from the entity's device as Concertim shows it
- * (what the last reconcile wrote): a server's floating IPs from `public_ips` and volumes from
- * `volume_details`, a volume's `bootable`, `encrypted`, `volume_type`. False when the device does not
- * have one of them (the entity must then be read).
+ * (what the last reconcile wrote): a server's floating IPs from `public_ips` (no nova event whose
+ * payload is used changes them, and none reports them), a volume's `bootable`, `encrypted`,
+ * `volume_type`. False when the device does not have one of them, or the field is not one a device
+ * may stand in for (a server's volumes): the entity must then be read.
  */
 export function completeFromDevice(entity: PayloadEntity, unknown: readonly string[], device: ConcertimDevice, decode: Decode = (v) => v): boolean {
   const columns = COLUMNS_OF[entity.kind]
