@@ -5,6 +5,7 @@
  * the reconcile engine to do.
  */
 import type {EntityRef, Interpretation, PayloadState} from '../events/index.js'
+import {failureKind} from '../model/problem.js'
 
 export type EntityEvent = Extract<Interpretation, {kind: 'entity'}>
 
@@ -41,25 +42,21 @@ export function backoffDelay(attempt: number, o: BackoffOptions, random: () => n
   return Math.max(0, Math.min(o.maxMs, Math.round(base - spread + random() * 2 * spread)))
 }
 
-const TRANSIENT_CODES = new Set(['EAI_AGAIN', 'ECONNABORTED', 'ELOCKED', 'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET'])
-
 /**
- * An outage (the system is down, overloaded or unreachable) rather than a problem with this event:
- * network failures, timeouts, 408/425/429/5xx, a view-store lock held by another writer (`ELOCKED`),
- * or an error that says so (`transient: true`, e.g. an
- * incomplete observation). Outages are retried without limit; other failures count towards the
- * dead-letter limit.
+ * An outage (the system is down, overloaded or unreachable) rather than a problem with this event,
+ * by the error's type (`failureKind`: network failures, timeouts, 408/425/429/5xx), a view-store
+ * lock held by another writer (`ELOCKED`), or an error that says so (`transient`, e.g. an
+ * observation an outage left incomplete). Outages do not count towards the dead-letter limit; like
+ * every failure they are retried only within the dispatcher's time bound.
  */
 export function isTransient(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 5; e = (e as {cause?: unknown}).cause, depth++) {
-    const x = e as {code?: unknown; kind?: unknown; status?: unknown; transient?: unknown}
+    const x = e as {code?: unknown; transient?: unknown}
     if (x.transient === true) return true
     if (x.transient === false) return false
-    if (x.kind === 'network' || x.kind === 'timeout' || x.kind === 'deadline') return true
-    if (typeof x.status === 'number') return x.status === 408 || x.status === 425 || x.status === 429 || x.status >= 500
-    if (typeof x.code === 'string' && TRANSIENT_CODES.has(x.code)) return true
+    if (x.code === 'ELOCKED') return true
   }
-  return false
+  return failureKind(err) !== 'refused'
 }
 
 /** One event held for an entity, with its arrival order. */

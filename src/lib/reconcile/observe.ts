@@ -28,6 +28,7 @@ import {DeviceMetadata} from '../model/metadata.js'
 import type {Scope} from '../model/scope.js'
 import {isCompleteServer, isEmbeddedFlavor, type OpenStack} from '../openstack/index.js'
 import type {CinderVolume, HeatResource, HeatStack, HeatStackDetail, NeutronNetwork, NovaFlavor, NovaPartialServer, NovaServer} from '../openstack/types.js'
+import {type ObservationProblem, type ObservedPart, problemOf} from '../model/problem.js'
 import type {Logger} from '../output/logger.js'
 import {managedRackKey} from './plan.js'
 import {standaloneRackKey, stackRackKey} from './desire.js'
@@ -118,7 +119,7 @@ export interface Observation {
   /** Cloud ids a direct GET answered 404 for (scoped observation of an entity that is gone). */
   confirmedGone: Set<string>
   /** Why some part is not known in full (each is also why nothing of that part is deleted). */
-  problems: string[]
+  problems: ObservationProblem[]
   /** The stack cache after this observation: entries read now, plus reused ones. */
   stackCache: Map<string, StackCacheEntry>
   /** Heat stacks whose resources were read this time (the others came from the cache). */
@@ -324,12 +325,14 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
+const LISTED_PART: Readonly<Record<string, ObservedPart>> = {'cinder volume': 'volumes', 'heat stack': 'stacks', 'keystone project': 'projects', 'neutron network': 'networks', 'nova flavor': 'flavors'}
+
 /** A listing that may fail: its items, or [] and a problem. */
-async function listing<T>(what: string, problems: string[], fn: () => Promise<T[]>): Promise<{complete: boolean; items: T[]}> {
+async function listing<T>(what: string, problems: ObservationProblem[], fn: () => Promise<T[]>): Promise<{complete: boolean; items: T[]}> {
   try {
     return {complete: true, items: await fn()}
   } catch (error) {
-    problems.push(`the ${what} listing failed: ${message(error)}`)
+    problems.push(problemOf(LISTED_PART[what] ?? 'stacks', error, `the ${what} listing failed: ${message(error)}`))
     return {complete: false, items: []}
   }
 }
@@ -350,7 +353,7 @@ class HeatReader {
   constructor(
     private readonly clients: ObserveClients,
     private readonly loader: ObserveOptions['loadStackCache'],
-    private readonly problems: string[],
+    private readonly problems: ObservationProblem[],
   ) {}
 
   /** Load the cache entries of these stacks (once per observation). */
@@ -413,7 +416,7 @@ class HeatReader {
         outcome: 'ok',
       }
     } catch (error) {
-      this.problems.push(`stack ${stack.id} (${stack.stack_name}) could not be read: ${message(error)}; no rack or device is deleted this run`)
+      this.problems.push(problemOf('stack', error, `stack ${stack.id} (${stack.stack_name}) could not be read: ${message(error)}; no rack or device is deleted this run`, stack.id))
       return {outcome: 'failed'}
     }
   }
@@ -456,7 +459,7 @@ async function readBilling(
   stackIds: readonly string[] | 'all',
   orderOf: ReadonlyMap<string, null | string>,
   concurrency: number,
-  problems: string[],
+  problems: ObservationProblem[],
 ): Promise<BillingState> {
   try {
     const fields =
@@ -490,7 +493,7 @@ async function readBilling(
     )
     return {enabled: true, subscriptionsByStack: out}
   } catch (error) {
-    problems.push(`Kill Bill could not be read (${message(error)}): new racks get a provisional order id until it can`)
+    problems.push(problemOf('billing', error, `Kill Bill could not be read (${message(error)}): new racks get a provisional order id until it can`))
     return {enabled: true, subscriptionsByStack: new Map()}
   }
 }
@@ -504,7 +507,7 @@ export async function observe(clients: ObserveClients, options: ObserveOptions):
 
 async function observeAll(clients: ObserveClients, options: ObserveOptions): Promise<Observation> {
   const os = clients.openstack
-  const problems: string[] = []
+  const problems: ObservationProblem[] = []
   const heat = new HeatReader(clients, options.loadStackCache, problems)
 
   const concertimBase = readConcertimBase(clients.concertim)
@@ -520,10 +523,10 @@ async function observeAll(clients: ObserveClients, options: ObserveOptions): Pro
     (async () => {
       try {
         const l = await os.nova.listServers()
-        if (!l.complete) problems.push(`nova returned ${l.partial.length} partial server record(s) (a cell is down): no server is deleted`)
+        if (!l.complete) problems.push({kind: 'partial', message: `nova returned ${l.partial.length} partial server record(s) (a cell is down): no server is deleted`, part: 'servers', system: 'nova'})
         return {complete: true, items: [...l.servers.map((s) => toServer(s)), ...l.partial.map((s) => toPartialServer(s))]}
       } catch (error) {
-        problems.push(`the nova server listing failed: ${message(error)}`)
+        problems.push(problemOf('servers', error, `the nova server listing failed: ${message(error)}`))
         return {complete: false, items: [] as Server[]}
       }
     })(),
@@ -620,7 +623,7 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
   const scope = options.scope
   if (scope.kind === 'all') throw new Error('observeScoped needs a scope of one entity')
   const os = clients.openstack
-  const problems: string[] = []
+  const problems: ObservationProblem[] = []
   const confirmedGone = new Set<string>()
   const heat = new HeatReader(clients, options.loadStackCache, problems)
   const cached = scope.kind === 'project' || options.knownConcertimId === undefined ? undefined : options.cachedConcertim
@@ -774,7 +777,7 @@ async function observeScoped(clients: ObserveClients, options: ObserveOptions): 
             const l = await os.nova.listServers({projectId: pid})
             return {complete: l.complete, items: [...l.servers.map((s) => toServer(s)), ...l.partial.map((s) => toPartialServer(s))]}
           } catch (error) {
-            problems.push(`the nova server listing failed: ${message(error)}`)
+            problems.push(problemOf('servers', error, `the nova server listing failed: ${message(error)}`))
             return {complete: false, items: [] as Server[]}
           }
         })(),
