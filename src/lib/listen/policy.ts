@@ -112,6 +112,35 @@ export function advanceMark(mark: undefined | Watermark, batch: readonly HeldEve
   return {deleted, version}
 }
 
+/** Bounds on retrying one burst (count and total time). */
+export interface RetryBounds {
+  /** Failed attempts (outages excluded) before the messages are dead-lettered. */
+  maxAttempts: number
+  /**
+   * Longest a delivery is held unacked (ms, from its arrival) before it is given up — dead-lettered
+   * with the reason, whatever the failure. Well below the broker's `consumer_timeout` (30 min by
+   * default), which would otherwise close the channel and have every delivery in hand redelivered.
+   */
+  maxHoldMs: number
+}
+
+/**
+ * After a failed attempt: retry after `delayMs`, or give up (pure). A failure of the event counts
+ * towards `maxAttempts`; any failure, outages included, is given up when the next attempt would come
+ * later than `maxHoldMs` after the oldest message's arrival.
+ */
+export function retryDecision(a: {delayMs: number; failures: number; heldMs: number; outage: boolean}, b: RetryBounds): 'attempts' | 'retry' | 'time' {
+  if (!a.outage && a.failures >= b.maxAttempts) return 'attempts'
+  if (a.heldMs + a.delayMs >= b.maxHoldMs) return 'time'
+  return 'retry'
+}
+
+/** The dead-letter reason of a burst given up for time. */
+export function heldTooLongReason(err: unknown, heldMs: number, attempts: number): string {
+  const msg = err instanceof Error ? err.message : String(err)
+  return `not applied within ${Math.round(heldMs / 1000)} s (${attempts} attempt${attempts === 1 ? '' : 's'}; sync repairs it): ${msg.replaceAll(/\s+/g, ' ').slice(0, 500)}`
+}
+
 /** A one-line reason for the dead-letter queue. */
 export function deadLetterReason(err: unknown, attempts: number): string {
   const msg = err instanceof Error ? err.message : String(err)
