@@ -138,8 +138,8 @@ export async function declareTopology(conn: amqp.ChannelModel, t: ListenTopology
   const flagMismatch = t.declareExchanges ? await declareExchanges(conn, t.exchanges, t.declareExchanges.durable) : []
   const present = await existingExchanges(conn, t.exchanges)
   const missing = t.exchanges.filter((e) => !present[e])
-  await ensureQueue(conn, t.deadLetterQueue, deadLetterArguments(t), 'listen.dead_letter_max_length')
   await ensureQueue(conn, t.queue, queueArguments(t), 'listen.max_length (and listen.overflow, listen.delivery_limit)')
+  await ensureQueue(conn, t.deadLetterQueue, deadLetterArguments(t), 'listen.dead_letter_max_length')
   const bound = await bind(conn, t.queue, t.exchanges.filter((e) => present[e]))
   return {bound, flagMismatch, missing}
 }

@@ -90,10 +90,11 @@ describe('listen recovery on a real RabbitMQ', function () {
 
   it('a queue declared with other arguments (a changed bound) stops the start with a clear error and the way to migrate', async () => {
     await declareOsloExchanges(vhost.url, ['nova'])
-    const old = testService(vhost, applied)
+    // As an earlier version declared it: no bound.
+    const old = testService(vhost, applied, {topology: {deadLetterQueue: DLQ, deliveryLimit: 20, exchanges: ALL_EXCHANGES, queue: QUEUE}})
     await old.start()
     await old.stop()
-    const svc = testService(vhost, applied, {topology: {deadLetterQueue: DLQ, deliveryLimit: 20, exchanges: ALL_EXCHANGES, maxLength: 1000, queue: QUEUE}})
+    const svc = testService(vhost, applied)
     let error: unknown
     try {
       await svc.start()
