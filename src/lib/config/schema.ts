@@ -129,6 +129,23 @@ export interface ListenSection {
   health_port?: number
   /** Failed reconciles of a message (outages excluded) before it is dead-lettered. */
   max_attempts: number
+  /** Longest (ms) a message is held unacked, retries included, before it is dead-lettered (below the broker's consumer_timeout). */
+  max_hold_ms: number
+  /** x-max-length of the queue (messages; 0 = no bound): while listen is stopped it cannot grow without limit. */
+  max_length: number
+  /** x-overflow of the queue when full: drop-head (oldest dropped, dead-lettered) or reject-publish. */
+  overflow: 'drop-head' | 'reject-publish'
+  /** x-max-length of the dead-letter queue (0 = no bound; the oldest are dropped). */
+  dead_letter_max_length: number
+  /** First reconnect delay (ms) after the broker went away, doubling up to `reconnect_max_ms`. */
+  reconnect_initial_ms: number
+  reconnect_max_ms: number
+  /** After a gap (a reconnect, a channel reopened, an exchange re-bound, messages given up): run a full reconcile (sync). */
+  resync_after_gap: boolean
+  /** At least this many seconds between two such full reconciles. */
+  resync_min_interval_s: number
+  /** Check the queue's consumer count this often (s; 0 = only at start): another listener on it is detected. */
+  consumer_check_s: number
   /** Deletions listen makes within `delete_window_s`; beyond it they are withheld for `sync` (0: listen deletes nothing). */
   max_deletes: number
   /** Unacknowledged messages the broker hands over at once. */
@@ -261,7 +278,16 @@ export const configSchema: SchemaObject = {
         exchanges: {default: ['nova', 'heat', 'cinder', 'openstack', 'neutron', 'keystone'], examples: [['nova', 'heat', 'cinder', 'openstack', 'neutron', 'keystone']], items: {minLength: 1, type: 'string'}, minItems: 1, type: 'array'},
         health_host: {default: '127.0.0.1', examples: ['127.0.0.1'], minLength: 1, type: 'string'},
         health_port: {examples: [9464], maximum: 65_535, minimum: 0, nullable: true, type: 'integer'},
+        consumer_check_s: int(30, 0, [30], 86_400),
+        dead_letter_max_length: int(10_000, 0, [10_000]),
         max_attempts: int(5, 1, [5], 1000),
+        max_hold_ms: int(600_000, 1000, [600_000], 1_500_000),
+        max_length: int(100_000, 0, [100_000]),
+        overflow: {default: 'drop-head', enum: ['drop-head', 'reject-publish'], examples: ['drop-head'], type: 'string'},
+        reconnect_initial_ms: int(100, 1, [100], 60_000),
+        reconnect_max_ms: int(2000, 1, [2000], 300_000),
+        resync_after_gap: bool(true),
+        resync_min_interval_s: int(60, 0, [60], 86_400),
         max_deletes: int(20, 0, [20], 100_000),
         prefetch: int(100, 1, [100], 65_535),
         queue: {default: 'concertim-os.notifications', examples: ['concertim-os.notifications'], minLength: 1, type: 'string'},

@@ -2,13 +2,15 @@
  * The delivery loop: every message is decoded and interpreted; what is not about an entity is
  * settled at once (acked, or dead-lettered when malformed); events about one entity are held for a
  * short debounce and reconciled together, one reconcile at a time per entity; the messages are
- * acked only after the engine applied the change (or proved it irrelevant). Outages are waited out
- * with backoff (the messages stay unacked: nothing is lost); other failures are retried and, after
- * `maxAttempts`, the messages go to the dead-letter queue with the reason.
+ * acked only after the engine applied the change (or proved it irrelevant). Failures are retried with
+ * backoff, within bounds: a failure of the event counts towards `maxAttempts`, an outage does not;
+ * nothing is held longer than `maxHoldMs` (below the broker's `consumer_timeout`). Given up, the
+ * messages go to the dead-letter queue with the reason, and `onGap` says that a state may have been
+ * missed (the service runs a full reconcile, `sync`, once it can).
  */
 import type {Logger} from '../output/logger.js'
 import {decodeBody, entityKey, type EntityRef, interpret} from '../events/index.js'
-import {advanceMark, backoffDelay, type BackoffOptions, deadLetterReason, type HeldEvent, hintFor, isStale, isTransient, type ReconcileEntity} from './policy.js'
+import {advanceMark, backoffDelay, type BackoffOptions, deadLetterReason, type HeldEvent, heldTooLongReason, hintFor, isStale, isTransient, type ReconcileEntity, retryDecision} from './policy.js'
 import {claimFor, RackLocks, type WriteClaim} from './rack-locks.js'
 import type {ListenStats} from './stats.js'
 import type {Watermarks} from './watermarks.js'
@@ -37,6 +39,10 @@ export interface DispatcherOptions {
   logger: Logger
   /** Failed attempts (outages excluded) before the messages are dead-lettered. */
   maxAttempts: number
+  /** Longest (ms) a message is held unacked, retries included, before it is dead-lettered (default 10 min). */
+  maxHoldMs?: number
+  /** Messages were given up (dead-lettered) without their change applied: a full reconcile is due. */
+  onGap?: (reason: string) => void
   reconcile: ReconcileEntity
   retry: BackoffOptions
   stats: ListenStats
@@ -55,6 +61,9 @@ interface EntityWork {
   running: boolean
   timer?: NodeJS.Timeout
 }
+
+/** Default of `maxHoldMs`: 10 min, a third of RabbitMQ's default `consumer_timeout`. */
+export const DEFAULT_MAX_HOLD_MS = 600_000
 
 export class Dispatcher {
   private readonly entities = new Map<string, EntityWork>()
@@ -254,9 +263,12 @@ export class Dispatcher {
         const outage = isTransient(error)
         if (outage) outages++
         else failures++
-        if (!outage && failures >= this.o.maxAttempts) {
-          const reason = deadLetterReason(error, failures)
-          logger.error({entity: work.key, err: error, events: hint.eventTypes}, 'dead-lettering after repeated failures')
+        const delay = backoffDelay(outage ? outages : failures, this.o.retry)
+        const heldMs = performance.now() - Math.min(...batch.map((h) => h.receivedAt))
+        const decision = retryDecision({delayMs: delay, failures, heldMs, outage}, {maxAttempts: this.o.maxAttempts, maxHoldMs: this.o.maxHoldMs ?? DEFAULT_MAX_HOLD_MS})
+        if (decision !== 'retry') {
+          const reason = decision === 'attempts' ? deadLetterReason(error, failures) : heldTooLongReason(error, heldMs, failures + outages)
+          logger.error({entity: work.key, err: error, events: hint.eventTypes, heldMs: Math.round(heldMs)}, decision === 'attempts' ? 'dead-lettering after repeated failures' : 'dead-lettering: not applied within listen.max_hold_ms')
           await Promise.all(
             batch.map(async (h) => {
               const ok = await h.delivery.deadLetter(reason).catch(() => false)
@@ -265,9 +277,9 @@ export class Dispatcher {
               this.settle(() => stats.latency(performance.now() - h.receivedAt))
             }),
           )
+          this.o.onGap?.(`${work.key}: ${reason}`)
           return
         }
-        const delay = backoffDelay(outage ? outages : failures, this.o.retry)
         logger.warn({attempt: outage ? outages : failures, delayMs: delay, entity: work.key, err: error, outage}, outage ? 'outage: waiting, messages kept' : 'reconcile failed: retrying')
         if (this.stopping || !(await this.sleep(delay))) {
           // Shutting down: leave them unacked; the broker gives them back when the channel closes.

@@ -2,9 +2,12 @@
  * The reconcile engine as `listen`'s `ReconcileEntity`: one entity, same desire/plan/apply as
  * `sync`. The engine reports failed writes and incomplete observations in its result instead of
  * throwing; here they become errors, so that the messages are not acked: an outage (Concertim or
- * OpenStack down, 5xx, timeouts) is waited out, anything else counts towards dead-lettering.
+ * OpenStack down, 5xx, timeouts) is retried (within the dispatcher's time bound), anything else
+ * counts towards dead-lettering. Only what concerns the entity's own plan holds its messages: a
+ * sibling stack Heat cannot read does not keep a healthy server's event from being acked.
  */
 import type {EntityRef} from '../events/index.js'
+import type {FailureKind, ObservationProblem} from '../model/problem.js'
 import type {Scope} from '../model/scope.js'
 import type {PayloadEntity} from '../reconcile/observe/index.js'
 import type {Logger} from '../output/logger.js'
@@ -14,8 +17,12 @@ import type {ReconcileEntity, ReconcileHint} from './policy.js'
 export interface EngineOutcome {
   applied: boolean
   irrelevant: boolean
+  /** What the observation could not read, typed. */
+  observationProblems?: readonly ObservationProblem[]
+  /** Keys the plan could not decide about (their state unknown): left as they are. */
+  plan?: {kept: readonly string[]}
   problems: readonly string[]
-  results: ReadonlyArray<{error?: string; key: string; kind: string; object: string; ok: boolean}>
+  results: ReadonlyArray<{error?: string; failure?: FailureKind; key: string; kind: string; object: string; ok: boolean}>
 }
 
 export interface EntityEngine {
@@ -33,27 +40,47 @@ export class ReconcileFailure extends Error {
   }
 }
 
-const OUTAGE = /\b(408|425|429|500|502|503|504)\b|ECONN(REFUSED|RESET|ABORTED)|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|EHOSTUNREACH|socket hang up|timed? ?out|deadline|unreachable|unavailable/i
-
-/** A failure text that names an outage rather than a problem with the object. */
-export function describesOutage(text: string): boolean {
-  return OUTAGE.test(text)
+/**
+ * Whether an observation problem concerns the entity's own plan (pure). A project's plan is
+ * everything in it; a stack's, the stack itself (any problem not about another object); a server's,
+ * volume's or network's, its device — concerned only when the plan could not decide about it (its
+ * key kept, e.g. a stack of its project that may own it could not be read). Kill Bill never is: the
+ * rack gets a provisional order id and the written state stays right.
+ */
+export function concernsEntity(problem: ObservationProblem, scope: Scope, kept: readonly string[]): boolean {
+  if (problem.part === 'billing') return false
+  switch (scope.kind) {
+    case 'all':
+    case 'project': {
+      return true
+    }
+    case 'stack': {
+      return problem.subject === undefined || problem.subject === scope.id
+    }
+    default: {
+      return kept.includes(`device:${scope.id}`)
+    }
+  }
 }
 
-/** Observation problems that do not make the written state wrong (the engine carries on). */
-const HARMLESS_PROBLEM = /^Kill Bill could not be read/
+const passes = (kind: FailureKind | undefined): boolean => kind === 'outage' || kind === 'partial'
 
-/** The engine's result → ok, or the failure to retry (pure). */
-export function judgeOutcome(outcome: EngineOutcome): ReconcileFailure | undefined {
+/**
+ * The engine's result → ok, or the failure to retry (pure). Failed writes and the observation
+ * problems that concern the entity (see `concernsEntity`) fail it; the failure is transient (an
+ * outage: retried without counting towards `max_attempts`) only when every one of them is, by type.
+ */
+export function judgeOutcome(outcome: EngineOutcome, scope: Scope): ReconcileFailure | undefined {
   const failed = outcome.results.filter((r) => !r.ok)
-  if (failed.length > 0) {
-    const detail = failed.map((r) => `${r.kind} ${r.key}: ${r.error ?? 'failed'}`).join('; ')
-    return new ReconcileFailure(`${failed.length} write${failed.length > 1 ? 's' : ''} failed: ${detail}`, failed.every((r) => describesOutage(r.error ?? '')))
-  }
-  const problems = outcome.problems.filter((p) => !HARMLESS_PROBLEM.test(p))
-  // The entity could not be observed in full: what was planned may be wrong; wait and retry.
-  if (problems.length > 0) return new ReconcileFailure(`observation incomplete: ${problems.join('; ')}`, true)
-  return undefined
+  const kept = outcome.plan?.kept ?? []
+  const problems = (outcome.observationProblems ?? []).filter((p) => concernsEntity(p, scope, kept))
+  if (failed.length === 0 && problems.length === 0) return undefined
+  const parts: string[] = []
+  if (failed.length > 0) parts.push(`${failed.length} write${failed.length > 1 ? 's' : ''} failed: ${failed.map((r) => `${r.kind} ${r.key}: ${r.error ?? 'failed'}`).join('; ')}`)
+  // The entity could not be observed in full: what was planned for it may be wrong; retry.
+  if (problems.length > 0) parts.push(`observation incomplete: ${problems.map((p) => p.message).join('; ')}`)
+  const transient = failed.every((r) => passes(r.failure)) && problems.every((p) => passes(p.kind))
+  return new ReconcileFailure(parts.join('; '), transient)
 }
 
 export interface EngineReconcilerOptions {
@@ -94,7 +121,7 @@ export function engineReconciler(engine: EntityEngine, logger: Logger, opts: Eng
       opts.payloadState === true && state !== undefined && !state.deleted && state.kind === ref.kind ? {kind: state.kind, record: state.record, unknown: state.unknown} as PayloadEntity : undefined
     const id = ref.kind === 'stack' && opts.topLevelStack !== undefined ? ((await opts.topLevelStack(ref.id)) ?? ref.id) : ref.id
     const outcome = await engine.reconcile({id, kind: ref.kind}, payload === undefined ? {} : {payload})
-    const failure = judgeOutcome(outcome)
+    const failure = judgeOutcome(outcome, {id, kind: ref.kind} as Scope)
     if (failure) throw failure
     // The entities the events also changed (a volume's servers): each read afresh and reconciled.
     // A failure fails the burst (retried as a whole: reconciles are idempotent).
@@ -102,7 +129,7 @@ export function engineReconciler(engine: EntityEngine, logger: Logger, opts: Eng
     for (const other of hint.related ?? []) {
       if (other.kind === 'user' || (other.kind === ref.kind && other.id === ref.id)) continue
       const more = await engine.reconcile({id: other.id, kind: other.kind})
-      const otherFailure = judgeOutcome(more)
+      const otherFailure = judgeOutcome(more, {id: other.id, kind: other.kind} as Scope)
       if (otherFailure) throw new ReconcileFailure(`${other.kind} ${other.id}: ${otherFailure.message}`, otherFailure.transient)
       applied ||= more.applied
     }

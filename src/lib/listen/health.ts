@@ -1,6 +1,8 @@
 /**
  * `--health-port`: `GET /healthz` answers 200 while connected to RabbitMQ and consuming, 503
- * otherwise (with the reason), for systemd or Kubernetes probes. Loopback by default; `node:http`.
+ * otherwise (with the reason), for systemd or Kubernetes probes — and 503 too when the exchanges
+ * exist with other flags than `listen.declare_exchanges_durable` says (OpenStack's notifications
+ * would be dropped after a broker restart). Loopback by default; `node:http`.
  */
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
@@ -8,12 +10,20 @@ import type {AddressInfo} from 'node:net'
 export interface HealthReport {
   connected: boolean
   consuming: boolean
+  exchangeFlagMismatch?: readonly string[]
   [key: string]: unknown
 }
 
 export function healthStatus(r: HealthReport): {body: Record<string, unknown>; code: number} {
-  const ok = r.connected && r.consuming
-  const reason = ok ? undefined : r.connected ? 'not consuming' : 'not connected to RabbitMQ'
+  const mismatch = r.exchangeFlagMismatch ?? []
+  const ok = r.connected && r.consuming && mismatch.length === 0
+  const reason = ok
+    ? undefined
+    : !r.connected
+      ? 'not connected to RabbitMQ'
+      : r.consuming
+        ? `exchanges ${mismatch.join(', ')} exist with other flags than listen.declare_exchanges_durable says: after a broker restart OpenStack's notifications on them would be dropped`
+        : 'not consuming'
   return {body: {status: ok ? 'ok' : 'unavailable', ...(reason ? {reason} : {}), ...r}, code: ok ? 200 : 503}
 }
 

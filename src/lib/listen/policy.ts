@@ -5,6 +5,7 @@
  * the reconcile engine to do.
  */
 import type {EntityRef, Interpretation, PayloadState} from '../events/index.js'
+import {failureKind} from '../model/problem.js'
 
 export type EntityEvent = Extract<Interpretation, {kind: 'entity'}>
 
@@ -43,25 +44,21 @@ export function backoffDelay(attempt: number, o: BackoffOptions, random: () => n
   return Math.max(0, Math.min(o.maxMs, Math.round(base - spread + random() * 2 * spread)))
 }
 
-const TRANSIENT_CODES = new Set(['EAI_AGAIN', 'ECONNABORTED', 'ELOCKED', 'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET'])
-
 /**
- * An outage (the system is down, overloaded or unreachable) rather than a problem with this event:
- * network failures, timeouts, 408/425/429/5xx, a view-store lock held by another writer (`ELOCKED`),
- * or an error that says so (`transient: true`, e.g. an
- * incomplete observation). Outages are retried without limit; other failures count towards the
- * dead-letter limit.
+ * An outage (the system is down, overloaded or unreachable) rather than a problem with this event,
+ * by the error's type (`failureKind`: network failures, timeouts, 408/425/429/5xx), a view-store
+ * lock held by another writer (`ELOCKED`), or an error that says so (`transient`, e.g. an
+ * observation an outage left incomplete). Outages do not count towards the dead-letter limit; like
+ * every failure they are retried only within the dispatcher's time bound.
  */
 export function isTransient(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 5; e = (e as {cause?: unknown}).cause, depth++) {
-    const x = e as {code?: unknown; kind?: unknown; status?: unknown; transient?: unknown}
+    const x = e as {code?: unknown; transient?: unknown}
     if (x.transient === true) return true
     if (x.transient === false) return false
-    if (x.kind === 'network' || x.kind === 'timeout' || x.kind === 'deadline') return true
-    if (typeof x.status === 'number') return x.status === 408 || x.status === 425 || x.status === 429 || x.status >= 500
-    if (typeof x.code === 'string' && TRANSIENT_CODES.has(x.code)) return true
+    if (x.code === 'ELOCKED') return true
   }
-  return false
+  return failureKind(err) !== 'refused'
 }
 
 /** One event held for an entity, with its arrival order. */
@@ -129,6 +126,35 @@ export function advanceMark(mark: undefined | Watermark, batch: readonly HeldEve
   const deleted = (mark?.deleted ?? false) || batch.some((h) => h.event.state?.deleted === true)
   if (version === undefined) return deleted ? {deleted, version: 0} : undefined
   return {deleted, version}
+}
+
+/** Bounds on retrying one burst (count and total time). */
+export interface RetryBounds {
+  /** Failed attempts (outages excluded) before the messages are dead-lettered. */
+  maxAttempts: number
+  /**
+   * Longest a delivery is held unacked (ms, from its arrival) before it is given up — dead-lettered
+   * with the reason, whatever the failure. Well below the broker's `consumer_timeout` (30 min by
+   * default), which would otherwise close the channel and have every delivery in hand redelivered.
+   */
+  maxHoldMs: number
+}
+
+/**
+ * After a failed attempt: retry after `delayMs`, or give up (pure). A failure of the event counts
+ * towards `maxAttempts`; any failure, outages included, is given up when the next attempt would come
+ * later than `maxHoldMs` after the oldest message's arrival.
+ */
+export function retryDecision(a: {delayMs: number; failures: number; heldMs: number; outage: boolean}, b: RetryBounds): 'attempts' | 'retry' | 'time' {
+  if (!a.outage && a.failures >= b.maxAttempts) return 'attempts'
+  if (a.heldMs + a.delayMs >= b.maxHoldMs) return 'time'
+  return 'retry'
+}
+
+/** The dead-letter reason of a burst given up for time. */
+export function heldTooLongReason(err: unknown, heldMs: number, attempts: number): string {
+  const msg = err instanceof Error ? err.message : String(err)
+  return `not applied within ${Math.round(heldMs / 1000)} s (${attempts} attempt${attempts === 1 ? '' : 's'}; sync repairs it): ${msg.replaceAll(/\s+/g, ' ').slice(0, 500)}`
 }
 
 /** A one-line reason for the dead-letter queue. */

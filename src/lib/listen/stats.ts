@@ -19,12 +19,15 @@ export interface ListenCounters {
   received: number
   /** Reconcile calls (one per coalesced burst and attempt). */
   reconciles: number
+  /** Full reconciles (sync) run after a gap, and those that failed. */
+  resyncs: number
+  resyncsFailed: number
   stale: number
   unknown: number
 }
 
 export class ListenStats {
-  readonly counters: ListenCounters = {abandoned: 0, ackLost: 0, applied: 0, deadLettered: 0, duplicate: 0, failed: 0, ignored: 0, irrelevant: 0, malformed: 0, received: 0, reconciles: 0, stale: 0, unknown: 0}
+  readonly counters: ListenCounters = {abandoned: 0, ackLost: 0, applied: 0, deadLettered: 0, duplicate: 0, failed: 0, ignored: 0, irrelevant: 0, malformed: 0, received: 0, reconciles: 0, resyncs: 0, resyncsFailed: 0, stale: 0, unknown: 0}
   private readonly latencies: number[] = []
   private next = 0
 
@@ -60,6 +63,7 @@ export class ListenStats {
       failed: c.failed,
       malformed: c.malformed,
       received: c.received,
+      resyncs: c.resyncs,
       skipped: this.skipped,
       ...(p ? {p50_ms: Math.round(p.p50), p99_ms: Math.round(p.p99)} : {}),
     }

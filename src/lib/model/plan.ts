@@ -212,6 +212,8 @@ export interface Plan {
   scope: Scope
 }
 
+import type {FailureKind} from './problem.js'
+
 export interface ObservedObject {
   concertimId: string
   hash: string
@@ -222,6 +224,8 @@ export interface ActionResult {
   /** The id Concertim gave (creates) or the id acted upon. */
   concertimId?: string
   error?: string
+  /** Why it failed, typed (an outage passes; a refusal does not). */
+  failure?: FailureKind
   key: string
   kind: ActionKind
   object: ObjectKind

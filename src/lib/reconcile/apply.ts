@@ -22,6 +22,7 @@ import type {ConcertimClient} from '../concertim/client.js'
 import type {NewDevice, NewRack, NewTemplate, DeviceUpdate as ClientDeviceUpdate, RackUpdate as ClientRackUpdate, TemplateUpdate as ClientTemplateUpdate} from '../concertim/types.js'
 import type {ObjectKind} from '../model/desired.js'
 import type {Action, ActionKind, ActionResult} from '../model/plan.js'
+import {type FailureKind, failureKind} from '../model/problem.js'
 import type {Logger} from '../output/logger.js'
 
 export type ConcertimWriter = Pick<
@@ -65,52 +66,56 @@ export async function apply(plan: {actions: readonly Action[]}, concertim: Conce
   const limit = pLimit(Math.max(1, options.concurrency ?? 8))
   const results: ActionResult[] = []
   /** Key of a create → the new Concertim id, or the reason it was not created. */
-  const created = new Map<string, {id: string} | {reason: string}>()
+  const created = new Map<string, {id: string} | {failure?: FailureKind; reason: string}>()
 
   const report = (action: Action, r: Omit<ActionResult, 'key' | 'kind' | 'object'>): void => {
     const result: ActionResult = {key: action.key, kind: action.kind, object: action.object, ...r}
     results.push(result)
-    if (action.kind === 'create') created.set(action.key, r.ok && r.concertimId !== undefined ? {id: r.concertimId} : {reason: r.error ?? 'not created'})
+    if (action.kind === 'create') created.set(action.key, r.ok && r.concertimId !== undefined ? {id: r.concertimId} : {failure: r.failure, reason: r.error ?? 'not created'})
     if (!r.ok) options.logger?.warn({key: action.key, reason: r.error}, `${action.kind} ${action.object} ${action.name}: ${r.error}`)
     options.onResult?.(result, action)
   }
 
   /** The id of a parent created earlier in this plan, or why there is none. */
-  const parent = (what: 'rack' | 'template', key: string | undefined): {id: string} | {reason: string} | undefined => {
+  const parent = (what: 'rack' | 'template', key: string | undefined): {id: string} | {failure?: FailureKind; reason: string} | undefined => {
     if (key === undefined) return undefined
     const c = created.get(key)
     if (c === undefined) return {reason: `its ${what} (${key}) was not created in this run`}
-    if ('reason' in c) return {reason: `its ${what} (${key}) could not be created: ${c.reason}`}
+    if ('reason' in c) return {failure: c.failure, reason: `its ${what} (${key}) could not be created: ${c.reason}`}
     return c
   }
+  /** A child fails the way its parent did (an outage of the parent's write is the child's too). */
+  const parentFailed = (p: {failure?: FailureKind; reason: string}): Error => Object.assign(new Error(p.reason), {failure: p.failure ?? 'refused'})
 
   const run = async (action: Action): Promise<void> => {
     if (action.failed !== undefined) {
-      report(action, {error: action.failed, ok: false})
+      report(action, {error: action.failed, failure: 'refused', ok: false})
       return
     }
     try {
       const id = await write(action)
       const left = await removeSuperseded(action)
       if (left === undefined) report(action, {concertimId: id, ok: true})
-      else report(action, {concertimId: id, error: left, ok: false})
+      else report(action, {concertimId: id, error: left.error, failure: left.failure, ok: false})
     } catch (error) {
-      report(action, {...(action.concertimId === null ? {} : {concertimId: action.concertimId}), error: messageOf(error), ok: false})
+      report(action, {...(action.concertimId === null ? {} : {concertimId: action.concertimId}), error: messageOf(error), failure: failureKind(error), ok: false})
     }
   }
 
   /** The copies a device action supersedes, deleted now that it succeeded; why some are left, if any. */
-  const removeSuperseded = async (action: Action): Promise<string | undefined> => {
+  const removeSuperseded = async (action: Action): Promise<undefined | {error: string; failure: FailureKind}> => {
     if (action.object !== 'device' || action.kind === 'delete' || action.supersedes === undefined) return undefined
     const left: string[] = []
+    let failure: FailureKind = 'outage'
     for (const copy of action.supersedes) {
       try {
         await concertim.deleteDevice(copy.concertimId)
       } catch (error) {
         left.push(`device ${copy.name} (${copy.concertimId}) in rack ${copy.rackId ?? '(none)'}: ${messageOf(error)}`)
+        if (failureKind(error) !== 'outage') failure = 'refused'
       }
     }
-    return left.length === 0 ? undefined : `written, but the misplaced copy could not be deleted (${left.join('; ')}); it goes next run`
+    return left.length === 0 ? undefined : {error: `written, but the misplaced copy could not be deleted (${left.join('; ')}); it goes next run`, failure}
   }
 
   const write = async (action: Action): Promise<string> => {
@@ -138,8 +143,8 @@ export async function apply(plan: {actions: readonly Action[]}, concertim: Conce
         if (a.body === null) throw new Error('no body')
         const rack = parent('rack', a.refs?.rack)
         const template = parent('template', a.refs?.template)
-        if (rack !== undefined && 'reason' in rack) throw new Error(rack.reason)
-        if (template !== undefined && 'reason' in template) throw new Error(template.reason)
+        if (rack !== undefined && 'reason' in rack) throw parentFailed(rack)
+        if (template !== undefined && 'reason' in template) throw parentFailed(template)
         const body = {
           ...a.body,
           location: {...a.body.location, ...(rack === undefined ? {} : {rack_id: rack.id})},

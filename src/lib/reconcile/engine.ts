@@ -25,6 +25,7 @@ import type {ConcertimState} from '../model/concertim.js'
 import type {CloudState} from '../model/cloud.js'
 import type {DesiredState} from '../model/desired.js'
 import type {JsonValue} from '../model/json.js'
+import type {ObservationProblem} from '../model/problem.js'
 import type {Action, ActionResult, DirectAnswer, PendingConfirmation, Plan} from '../model/plan.js'
 import {EVERYTHING, type Scope} from '../model/scope.js'
 import {tokenSeesAllProjects} from '../openstack/reach.js'
@@ -115,6 +116,8 @@ export interface ReconcileReport {
   plan: Plan
   /** Why some part of the cloud was not known in full (nothing of it is deleted). */
   problems: string[]
+  /** The observation's share of `problems`, typed (what failed, how, about which object): `listen` decides on these. */
+  observationProblems: readonly ObservationProblem[]
   /** Results of the actions apply attempted (none under dryRun). */
   results: ActionResult[]
   scope: Scope
@@ -320,10 +323,10 @@ export class ReconcileEngine {
 
     const objects = new Set((opts.only ?? SYNC_PARTS).map((p) => OBJECT_OF[p]))
     const actions = thePlan.actions.filter((a) => objects.has(a.object))
-    const problems = [...observation.problems, ...this.deletionProblems(thePlan)]
+    const problems = [...observation.problems.map((p) => p.message), ...this.deletionProblems(thePlan)]
     const complete = problems.length === 0 && Object.values(observation.cloud.complete).every(Boolean)
     if (!full && !dryRun) this.admitToWindow(actions)
-    const report: ReconcileReport = {actions, complete, confirmations, dryRun, plan: thePlan, problems, results: [], scope, stacksRead: observation.stacksRead}
+    const report: ReconcileReport = {actions, complete, confirmations, dryRun, observationProblems: observation.problems, plan: thePlan, problems, results: [], scope, stacksRead: observation.stacksRead}
     if (dryRun) {
       report.view = viewEntries(recordResults(EMPTY_BASELINE, thePlan, []), desired, thePlan, [], observation.concertim)
       return report
@@ -401,7 +404,7 @@ export class ReconcileEngine {
           : {cachedConcertim: caches, ...(caches.flavors === undefined ? {} : {cachedFlavors: caches.flavors}), ...(opts.payload === undefined ? {} : {payload: opts.payload})}),
       },
     )
-    for (const p of observation.problems) this.logger?.warn(p)
+    for (const p of observation.problems) this.logger?.warn(p.message)
 
     progress({phase: 'plan'})
     const desireOptions: DesireOptions = {requireCmPrefix: this.options.requireCmPrefix, standaloneServers: this.options.standaloneServers}

@@ -24,7 +24,8 @@ export function testService(vhost: TestVhost, reconcile: ListenServiceOptions['r
     retry: {baseMs: 20, maxMs: 200},
     summaryIntervalMs: 0,
     target: {display: vhost.name, socketOptions: {timeout: 5000}, url: `${vhost.url}?heartbeat=5`},
-    topology: {deadLetterQueue: DLQ, deliveryLimit: 20, exchanges: ALL_EXCHANGES, queue: QUEUE},
+    // The queue arguments `listen` declares with the configuration's defaults (a CLI and a test service share queues).
+    topology: {deadLetterMaxLength: 10_000, deadLetterQueue: DLQ, deliveryLimit: 20, exchanges: ALL_EXCHANGES, maxLength: 100_000, overflow: 'drop-head', queue: QUEUE},
     watermarks: new MemoryWatermarks(),
     ...over,
   })

@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 
 import {Dispatcher} from '../../../src/lib/listen/dispatcher.js'
+import {retryDecision} from '../../../src/lib/listen/policy.js'
 import {claimFor} from '../../../src/lib/listen/rack-locks.js'
 import {ListenStats} from '../../../src/lib/listen/stats.js'
 import {MemoryWatermarks} from '../../../src/lib/listen/watermarks.js'
@@ -132,6 +133,32 @@ describe('listen: the delivery loop', () => {
     expect(x.acked).to.equal(1)
     expect(x.deadLettered).to.deep.equal([])
     expect(stats.counters).to.deep.include({applied: 1, deadLettered: 0, failed: 6})
+  })
+
+  it('an outage is retried only within listen.max_hold_ms: then dead-lettered with the reason, and a full reconcile asked for', async () => {
+    const reconciler = new FakeReconciler(() => {
+      throw new TransientError('concertim: 503 Service Unavailable')
+    })
+    const gaps: string[] = []
+    const {d, stats} = setup(reconciler, {maxAttempts: 2, maxHoldMs: 80, onGap: (r) => gaps.push(r)})
+    const x = serverEvent('s1')
+    d.receive(x)
+    await tick(300)
+    await d.whenIdle()
+    expect(reconciler.calls.length, 'retried meanwhile, beyond max_attempts (an outage does not count)').to.be.greaterThan(2)
+    expect(x.deadLettered).to.have.length(1)
+    expect(x.deadLettered[0]).to.match(/^not applied within 0 s \(\d+ attempts; sync repairs it\): concertim: 503 Service Unavailable$/)
+    expect(stats.counters.deadLettered).to.equal(1)
+    expect(gaps).to.have.length(1)
+    expect(gaps[0]).to.match(/^server:s1: not applied within/)
+  })
+
+  it('retry decisions: attempts count failures of the event only; time bounds every failure', () => {
+    const b = {maxAttempts: 3, maxHoldMs: 1000}
+    expect(retryDecision({delayMs: 10, failures: 3, heldMs: 0, outage: false}, b)).to.equal('attempts')
+    expect(retryDecision({delayMs: 10, failures: 3, heldMs: 0, outage: true}, b)).to.equal('retry')
+    expect(retryDecision({delayMs: 300, failures: 0, heldMs: 800, outage: true}, b)).to.equal('time')
+    expect(retryDecision({delayMs: 100, failures: 1, heldMs: 800, outage: false}, b)).to.equal('retry')
   })
 
   it('a message failing N times goes to the dead-letter queue with the reason', async () => {

@@ -1,7 +1,8 @@
 import {expect} from 'chai'
 
 import type {PayloadState} from '../../../src/lib/events/index.js'
-import {engineReconciler, type EngineOutcome, type EntityEngine, heatTopLevelStack} from '../../../src/lib/listen/engine-adapter.js'
+import {engineReconciler, type EngineOutcome, type EntityEngine, heatTopLevelStack, judgeOutcome} from '../../../src/lib/listen/engine-adapter.js'
+import type {ObservationProblem} from '../../../src/lib/model/problem.js'
 import type {Scope} from '../../../src/lib/model/scope.js'
 import {silentLogger} from '../../../src/lib/output/logger.js'
 import type {PayloadEntity} from '../../../src/lib/reconcile/observe/index.js'
@@ -132,5 +133,49 @@ describe('listen: a nested stack is reconciled as its top-level stack', () => {
     const reconcile = engineReconciler(engine, silentLogger, {topLevelStack: heatTopLevelStack(async () => null)})
     await reconcile({id: 'gone', kind: 'stack'}, hint)
     expect(engine.calls.map((c) => c.scope)).to.deep.equal([{id: 'gone', kind: 'stack'}])
+  })
+})
+
+describe('listen: what holds an entity\'s messages (judgeOutcome, typed failures)', () => {
+  const ok = {applied: true, irrelevant: false, plan: {kept: [] as string[]}, results: [{key: 'device:s1', kind: 'update', object: 'device', ok: true}]}
+  const sibling: ObservationProblem = {kind: 'outage', message: 'stack other (web) could not be read: heat: 500', part: 'stack', subject: 'other', system: 'heat'}
+  const server: Scope = {id: 's1', kind: 'server'}
+
+  it('a sibling stack Heat cannot read does not hold a healthy server\'s event (its device was settled)', async () => {
+    const engine = new RecordingEngine()
+    engine.reconcile = async () => ({...ok, observationProblems: [sibling], problems: [sibling.message]})
+    const out = await engineReconciler(engine, silentLogger)({id: 's1', kind: 'server'}, {eventTypes: ['instance.power_off.end']})
+    expect(out.applied).to.equal(true)
+  })
+
+  it('the same problem holds it when the plan could not decide about the server (kept): an outage, retried', () => {
+    const f = judgeOutcome({...ok, observationProblems: [sibling], plan: {kept: ['device:s1']}, problems: [sibling.message], results: []}, server)
+    expect(f?.transient).to.equal(true)
+    expect(f?.message).to.match(/observation incomplete: stack other/)
+  })
+
+  it('a refused read (403) that leaves the entity undecided counts towards dead-lettering', () => {
+    const refused: ObservationProblem = {...sibling, kind: 'refused', message: 'the heat stack listing failed: heat: 403 Forbidden', part: 'stacks', subject: undefined}
+    expect(judgeOutcome({...ok, observationProblems: [refused], plan: {kept: ['device:s1']}, problems: [], results: []}, server)?.transient).to.equal(false)
+  })
+
+  it('a stack: a problem about the stack itself holds it, one about another object does not; a project: any', () => {
+    const own: ObservationProblem = {...sibling, subject: 'top'}
+    expect(judgeOutcome({...ok, observationProblems: [own], problems: []}, {id: 'top', kind: 'stack'})?.transient).to.equal(true)
+    expect(judgeOutcome({...ok, observationProblems: [sibling], problems: []}, {id: 'top', kind: 'stack'})).to.equal(undefined)
+    expect(judgeOutcome({...ok, observationProblems: [sibling], problems: []}, {id: 'p1', kind: 'project'})?.transient).to.equal(true)
+  })
+
+  it('Kill Bill unreadable never holds anything (new racks get a provisional order id)', () => {
+    const billing: ObservationProblem = {kind: 'refused', message: 'Kill Bill could not be read', part: 'billing'}
+    expect(judgeOutcome({...ok, observationProblems: [billing], problems: [], plan: {kept: ['device:s1']}}, server)).to.equal(undefined)
+    expect(judgeOutcome({...ok, observationProblems: [billing], problems: []}, {id: 'p1', kind: 'project'})).to.equal(undefined)
+  })
+
+  it('failed writes are judged by their typed failure, not by words in the message', () => {
+    const write = (failure: 'outage' | 'refused' | undefined, error: string) => ({...ok, problems: [], results: [{error, key: 'device:s1', kind: 'update', object: 'device', ok: false, ...(failure === undefined ? {} : {failure})}]})
+    expect(judgeOutcome(write('outage', 'concertim: PATCH /devices/1 socket closed'), server)?.transient).to.equal(true)
+    expect(judgeOutcome(write('refused', 'concertim: 422 name "api-503-unavailable" has already been taken'), server)?.transient).to.equal(false)
+    expect(judgeOutcome(write(undefined, 'timed out'), server)?.transient, 'untyped: not an outage').to.equal(false)
   })
 })

@@ -6,7 +6,7 @@ import {healthStatus} from '../../../src/lib/listen/health.js'
 import {ListenStats} from '../../../src/lib/listen/stats.js'
 import {MemoryWatermarks} from '../../../src/lib/listen/watermarks.js'
 import {HttpError} from '../../../src/lib/http/errors.js'
-import {assertOwnQueue, bindingsFor, queueArguments} from '../../../src/lib/amqp/topology.js'
+import {assertOwnQueue, bindingsFor, deadLetterArguments, queueArguments} from '../../../src/lib/amqp/topology.js'
 
 function ev(seq: number, version: number | undefined, state?: EntityEvent['state']): HeldEvent {
   return {event: {action: 'update', eventType: `e${seq}`, family: 'nova-versioned', kind: 'entity', ref: {id: 's', kind: 'server'}, state, version}, seq}
@@ -96,13 +96,16 @@ describe('listen: policy', () => {
     s.counters.received = 7
     s.counters.stale = 2
     s.counters.unknown = 1
-    expect(s.summary()).to.deep.equal({applied: 0, dead_lettered: 0, failed: 0, malformed: 0, p50_ms: 51, p99_ms: 100, received: 7, skipped: 3})
+    expect(s.summary()).to.deep.equal({applied: 0, dead_lettered: 0, failed: 0, malformed: 0, p50_ms: 51, p99_ms: 100, received: 7, resyncs: 0, skipped: 3})
   })
 
   it('health: 200 only when connected and consuming', () => {
     expect(healthStatus({connected: true, consuming: true}).code).to.equal(200)
     expect(healthStatus({connected: true, consuming: false})).to.deep.include({code: 503})
     expect(healthStatus({connected: false, consuming: false}).body.reason).to.equal('not connected to RabbitMQ')
+    const mismatch = healthStatus({connected: true, consuming: true, exchangeFlagMismatch: ['nova']})
+    expect(mismatch.code, 'OpenStack would drop its notifications after a restart: not ok').to.equal(503)
+    expect(mismatch.body.reason).to.match(/exchanges nova exist with other flags than listen.declare_exchanges_durable/)
   })
 
   it('topology: own quorum queue with dead-lettering; nova also bound to versioned notifications; oslo queues refused', () => {
@@ -115,6 +118,10 @@ describe('listen: policy', () => {
       'heat/notifications.error',
     ])
     expect(queueArguments({deadLetterQueue: 'dlq', deliveryLimit: 20, exchanges: [], queue: 'q'})).to.deep.equal({'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'dlq', 'x-delivery-limit': 20, 'x-queue-type': 'quorum'})
+    expect(queueArguments({deadLetterQueue: 'dlq', deliveryLimit: 20, exchanges: [], maxLength: 1000, overflow: 'reject-publish', queue: 'q'})).to.deep.include({'x-max-length': 1000, 'x-overflow': 'reject-publish'})
+    expect(queueArguments({deadLetterQueue: 'dlq', deliveryLimit: 20, exchanges: [], maxLength: 1000, queue: 'q'})).to.deep.include({'x-max-length': 1000, 'x-overflow': 'drop-head'})
+    expect(deadLetterArguments({deadLetterMaxLength: 50, deadLetterQueue: 'dlq', deliveryLimit: 20, exchanges: [], queue: 'q'})).to.deep.equal({'x-max-length': 50, 'x-overflow': 'drop-head', 'x-queue-type': 'quorum'})
+    expect(deadLetterArguments({deadLetterMaxLength: 0, deadLetterQueue: 'dlq', deliveryLimit: 20, exchanges: [], queue: 'q'})).to.deep.equal({'x-queue-type': 'quorum'})
     expect(() => assertOwnQueue('notifications.info')).to.throw(/Ceilometer/)
     expect(() => assertOwnQueue('versioned_notifications.error')).to.throw(/shared queue/)
     expect(() => assertOwnQueue('concertim-os.notifications')).to.not.throw()

@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 
 import type {Device, NewDevice, NewRack, NewTemplate} from '../../../src/lib/concertim/types.js'
+import {HttpError} from '../../../src/lib/http/errors.js'
 import type {Action} from '../../../src/lib/model/plan.js'
 import {apply, type ConcertimWriter} from '../../../src/lib/reconcile/apply.js'
 import {toConcertimDevice} from '../../../src/lib/concertim/to-model.js'
@@ -154,5 +155,32 @@ describe('apply', () => {
         if (c.fail === 'old') expect(result.error).to.match(/misplaced copy could not be deleted .*old.*refused old/)
       })
     }
+  })
+})
+
+describe('apply: why a write failed, typed', () => {
+  const action = (over: Partial<Action> & Pick<Action, 'key' | 'kind' | 'object'>): Action => ({body: null, changes: {}, cloudId: null, concertimId: null, name: over.key, reason: 'test', ...over}) as Action
+  const http = (status: number) => new HttpError({kind: 'status', method: 'POST', problem: `answered ${status}`, status, system: 'concertim', url: 'https://c/api/v1/racks'})
+  it('an outage of Concertim (503) is an outage, for the rack and for the device waiting on it; a 422 is refused', async () => {
+    const failing: Record<string, Error> = {down: http(503), taken: http(422)}
+    const w = {
+      createDevice: async () => ({id: 'd'}),
+      createRack: async (b: NewRack) => {
+        throw failing[b.name ?? '']
+      },
+    } as unknown as ConcertimWriter
+    const results = await apply(
+      {
+        actions: [
+          action({body: {name: 'down', order_id: 'o', status: 'ACTIVE', team_id: 't'}, key: 'rack:down', kind: 'create', object: 'rack'}),
+          action({body: {name: 'taken', order_id: 'o', status: 'ACTIVE', team_id: 't'}, key: 'rack:taken', kind: 'create', object: 'rack'}),
+          action({body: {details: {}, location: {rack_id: '', start_u: 1}, name: 'd1', status: 'ACTIVE', template_id: 't', type: 'Instance'}, key: 'device:d1', kind: 'create', object: 'device', refs: {rack: 'rack:down'}}),
+          action({failed: 'no room', key: 'device:d2', kind: 'create', object: 'device'}),
+        ],
+      },
+      w,
+    )
+    const failure = Object.fromEntries(results.map((r) => [r.key, r.failure]))
+    expect(failure).to.deep.equal({'device:d1': 'outage', 'device:d2': 'refused', 'rack:down': 'outage', 'rack:taken': 'refused'})
   })
 })

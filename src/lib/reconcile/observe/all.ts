@@ -2,6 +2,7 @@
  * The full observation (`sync`): every listing of the cloud, concurrently and to the last page;
  * Concertim and Kill Bill in full.
  */
+import {type ObservationProblem, problemOf} from '../../model/problem.js'
 import pLimit from 'p-limit'
 import type {BillingState} from '../../model/billing.js'
 import {NO_BILLING} from '../../model/billing.js'
@@ -16,7 +17,7 @@ import {isUnreadable, listing, message, readBilling, readConcertimBase} from './
 
 export async function observeAll(clients: ObserveClients, options: ObserveOptions): Promise<Observation> {
   const os = clients.openstack
-  const problems: string[] = []
+  const problems: ObservationProblem[] = []
   const heat = new HeatReader(clients, options.loadStackCache, problems)
 
   const concertimBase = readConcertimBase(clients.concertim)
@@ -32,11 +33,11 @@ export async function observeAll(clients: ObserveClients, options: ObserveOption
     (async () => {
       try {
         const l = await os.nova.listServers()
-        if (!l.complete) problems.push(`nova returned ${l.partial.length} partial server record(s) (a cell is down): no server is deleted`)
+        if (!l.complete) problems.push({kind: 'partial', message: `nova returned ${l.partial.length} partial server record(s) (a cell is down): no server is deleted`, part: 'servers', system: 'nova'})
         return {complete: true, items: [...l.servers.map((s) => toServer(s)), ...l.partial.map((s) => toPartialServer(s))]}
       } catch (error) {
         if (isUnreadable(error)) throw error
-        problems.push(`the nova server listing failed: ${message(error)}`)
+        problems.push(problemOf('servers', error, `the nova server listing failed: ${message(error)}`))
         return {complete: false, items: [] as Server[]}
       }
     })(),

@@ -3,6 +3,7 @@
  * notification's payload), the stack that owns it, a stack with what it owns, or a project; only
  * the Concertim racks concerned, with the caches that stand in for reads.
  */
+import {type ObservationProblem, problemOf} from '../../model/problem.js'
 import pLimit from 'p-limit'
 import type {Rack} from '../../concertim/types.js'
 import type {BillingState} from '../../model/billing.js'
@@ -36,7 +37,7 @@ export async function observeScoped(clients: ObserveClients, options: ObserveOpt
   const scope = options.scope
   if (scope.kind === 'all') throw new Error('observeScoped needs a scope of one entity')
   const os = clients.openstack
-  const problems: string[] = []
+  const problems: ObservationProblem[] = []
   const confirmedGone = new Set<string>()
   const heat = new HeatReader(clients, options.loadStackCache, problems)
   const cached = scope.kind === 'project' || options.knownConcertimId === undefined ? undefined : options.cachedConcertim
@@ -191,7 +192,7 @@ export async function observeScoped(clients: ObserveClients, options: ObserveOpt
             return {complete: l.complete, items: [...l.servers.map((s) => toServer(s)), ...l.partial.map((s) => toPartialServer(s))]}
           } catch (error) {
             if (isUnreadable(error)) throw error
-            problems.push(`the nova server listing failed: ${message(error)}`)
+            problems.push(problemOf('servers', error, `the nova server listing failed: ${message(error)}`))
             return {complete: false, items: [] as Server[]}
           }
         })(),

@@ -4,6 +4,7 @@
  * update time and status of the stack and of each nested stack; a tree *_IN_PROGRESS is always read
  * again), and a nested stack resolved to its top-level stack.
  */
+import {type ObservationProblem, problemOf} from '../../model/problem.js'
 import type {Stack, StackMembership} from '../../model/cloud.js'
 import type {HeatResource, HeatStack, HeatStackDetail} from '../../openstack/types.js'
 import {isInProgress, ownVersion, type TreeVersion} from '../stack-tree.js'
@@ -71,7 +72,7 @@ export class HeatReader {
   constructor(
     private readonly clients: ObserveClients,
     private readonly loader: ObserveOptions['loadStackCache'],
-    private readonly problems: string[],
+    private readonly problems: ObservationProblem[],
   ) {}
 
   /** Load the cache entries of these stacks (once per observation). */
@@ -135,7 +136,7 @@ export class HeatReader {
       }
     } catch (error) {
       if (isUnreadable(error)) throw error
-      this.problems.push(`stack ${stack.id} (${stack.stack_name}) could not be read: ${message(error)}; no rack or device is deleted this run`)
+      this.problems.push(problemOf('stack', error, `stack ${stack.id} (${stack.stack_name}) could not be read: ${message(error)}; no rack or device is deleted this run`, stack.id))
       return {outcome: 'failed'}
     }
   }

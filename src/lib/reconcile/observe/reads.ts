@@ -2,6 +2,7 @@
  * Reads both observations share: a cloud listing that may fail (its part is then incomplete),
  * Concertim's teams, templates and racks, and the Kill Bill subscriptions of stacks.
  */
+import {type ObservationProblem, type ObservedPart, problemOf} from '../../model/problem.js'
 import pLimit from 'p-limit'
 
 import {HttpError} from '../../http/errors.js'
@@ -27,13 +28,15 @@ export function isUnreadable(error: unknown): boolean {
   return error instanceof HttpError && (error.kind === 'network' || error.kind === 'tls' || error.kind === 'timeout' || error.kind === 'deadline')
 }
 
+const LISTED_PART: Readonly<Record<string, ObservedPart>> = {'cinder volume': 'volumes', 'heat stack': 'stacks', 'keystone project': 'projects', 'neutron network': 'networks', 'nova flavor': 'flavors'}
+
 /** A listing that may fail: its items, or [] and a problem (an unreadable system ends the observation). */
-export async function listing<T>(what: string, problems: string[], fn: () => Promise<T[]>): Promise<{complete: boolean; items: T[]}> {
+export async function listing<T>(what: string, problems: ObservationProblem[], fn: () => Promise<T[]>): Promise<{complete: boolean; items: T[]}> {
   try {
     return {complete: true, items: await fn()}
   } catch (error) {
     if (isUnreadable(error)) throw error
-    problems.push(`the ${what} listing failed: ${message(error)}`)
+    problems.push(problemOf(LISTED_PART[what] ?? 'stacks', error, `the ${what} listing failed: ${message(error)}`))
     return {complete: false, items: []}
   }
 }
@@ -59,7 +62,7 @@ export async function readBilling(
   stackIds: readonly string[] | 'all',
   orderOf: ReadonlyMap<string, null | string>,
   concurrency: number,
-  problems: string[],
+  problems: ObservationProblem[],
 ): Promise<BillingState> {
   try {
     const fields =
@@ -93,7 +96,7 @@ export async function readBilling(
     )
     return {enabled: true, subscriptionsByStack: out}
   } catch (error) {
-    problems.push(`Kill Bill could not be read (${message(error)}): new racks get a provisional order id until it can`)
+    problems.push(problemOf('billing', error, `Kill Bill could not be read (${message(error)}): new racks get a provisional order id until it can`))
     return {enabled: true, subscriptionsByStack: new Map()}
   }
 }

@@ -1,6 +1,7 @@
 /**
  * What an observation needs (clients, options, the stack cache's entries) and what it gives.
  */
+import type {ObservationProblem} from '../../model/problem.js'
 import type {ConcertimClient} from '../../concertim/client.js'
 import type {KillBillClient} from '../../killbill/client.js'
 import type {BillingState} from '../../model/billing.js'
@@ -92,7 +93,7 @@ export interface Observation {
   /** Cloud ids a direct GET answered 404 for (scoped observation of an entity that is gone). */
   confirmedGone: Set<string>
   /** Why some part is not known in full (each is also why nothing of that part is deleted). */
-  problems: string[]
+  problems: ObservationProblem[]
   /** The stack cache after this observation: entries read now, plus reused ones. */
   stackCache: Map<string, StackCacheEntry>
   /** Heat stacks whose resources were read this time (the others came from the cache). */
