@@ -132,6 +132,9 @@ describe('sync safety (against the simulator)', function () {
     while (w.sim.concertim.devices.size < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
     child.kill('SIGKILL')
     expect(await exited).to.equal('SIGKILL')
+    // Writes the killed run had sent are still being answered by the simulator (60 ms each): let them
+    // land, as they would on a real Concertim, before counting and syncing again.
+    await new Promise((r) => setTimeout(r, 500))
     const members = expectedMembers(w.sim)
     const total = [...members.values()].reduce((n, m) => n + m.servers.length + m.volumes.length + m.networks.length, 0)
     const partial = w.sim.concertim.devices.size

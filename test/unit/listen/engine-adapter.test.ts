@@ -60,19 +60,19 @@ describe('listen: the engine adapter reconciles what else the events changed', (
   })
 
   it("a related server's failed write fails the burst (retried), an outage as an outage", async () => {
-    for (const [error, transient] of [['HTTP 503', true], ['HTTP 422', false]] as const) {
+    for (const [error, failure, transient] of [['HTTP 503', 'outage', true], ['HTTP 422', 'refused', false]] as const) {
       const engine = new RecordingEngine()
       engine.reconcile = async (scope: Scope) => {
         engine.calls.push({scope})
         const ok = scope.kind === 'volume'
-        return {applied: true, irrelevant: false, problems: [], results: [{key: `device:${scope.kind === 'all' ? '' : scope.id}`, kind: 'update', object: 'device', ok, ...(ok ? {} : {error})}]}
+        return {applied: true, irrelevant: false, problems: [], results: [{key: `device:${scope.kind === 'all' ? '' : scope.id}`, kind: 'update', object: 'device', ok, ...(ok ? {} : {error, failure})}]}
       }
-      const failure = await engineReconciler(engine, silentLogger)({id: 'v1', kind: 'volume'}, {eventTypes: ['volume.detach.end'], related: [{id: 's1', kind: 'server'}]}).then(
+      const thrown = await engineReconciler(engine, silentLogger)({id: 'v1', kind: 'volume'}, {eventTypes: ['volume.detach.end'], related: [{id: 's1', kind: 'server'}]}).then(
         () => undefined,
         (error: unknown) => error as {message: string; transient: boolean},
       )
-      expect(failure?.message).to.match(/^server s1: /)
-      expect(failure?.transient).to.equal(transient)
+      expect(thrown?.message).to.match(/^server s1: /)
+      expect(thrown?.transient).to.equal(transient)
     }
   })
 })
