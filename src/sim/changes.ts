@@ -291,19 +291,7 @@ export class CloudChanges {
       }
     }
     for (let i = 0; i < (change.addServers ?? 0); i++) {
-      const existing = holder.resources.filter((r) => r.type === 'OS::Nova::Server').length
-      const template = holder.resources.map((r) => this.world.servers.get(r.physicalId)).find((s): s is Server => s !== undefined)
-      const s = this.provisioner.server({
-        createdAt: now,
-        flavorId: template?.flavorId ?? this.world.flavors.all()[0]?.id ?? '',
-        imageId: template?.imageId ?? '70a599e0-31e7-49b7-b260-868f441e862b',
-        name: `${stack.name}-node-${existing + 1}`,
-        networks: (template?.addresses ?? []).filter((a) => a.type === 'fixed').map((a) => this.world.networks.get(a.networkId)).filter((n): n is Network => n !== undefined),
-        projectId: stack.projectId,
-        stackId: stack.id,
-        userId: owner?.id ?? stack.userId,
-      })
-      holder.resources.push({createdAt: now, name: holder === stack ? `server_${existing}` : String(existing), physicalId: s.id, requiredBy: [], status: 'CREATE_COMPLETE', statusReason: 'state changed', type: 'OS::Nova::Server', updatedAt: now})
+      const s = this.addStackServer(stack, holder, owner?.id, now)
       this.emitServer('create', null, s, req, 'spawning')
     }
     if (change.description !== undefined) stack.description = change.description
@@ -340,19 +328,7 @@ export class CloudChanges {
     }
     const added: Server[] = []
     for (let i = 0; i < addServers; i++) {
-      const existing = holder.resources.filter((r) => r.type === 'OS::Nova::Server').length
-      const template = holder.resources.map((r) => this.world.servers.get(r.physicalId)).find((x): x is Server => x !== undefined)
-      const s = this.provisioner.server({
-        createdAt: now,
-        flavorId: template?.flavorId ?? this.world.flavors.all()[0]?.id ?? '',
-        imageId: template?.imageId ?? '70a599e0-31e7-49b7-b260-868f441e862b',
-        name: `${stack.name}-node-${existing + 1}`,
-        networks: (template?.addresses ?? []).filter((a) => a.type === 'fixed').map((a) => this.world.networks.get(a.networkId)).filter((n): n is Network => n !== undefined),
-        projectId: stack.projectId,
-        stackId: stack.id,
-        userId: owner?.id ?? stack.userId,
-      })
-      holder.resources.push({createdAt: now, name: String(existing), physicalId: s.id, requiredBy: [], status: 'CREATE_COMPLETE', statusReason: 'state changed', type: 'OS::Nova::Server', updatedAt: now})
+      const s = this.addStackServer(stack, holder, owner?.id, now)
       this.emitServer('create', null, s, req, 'spawning')
       added.push(s)
     }
@@ -369,6 +345,24 @@ export class CloudChanges {
     // Heat notifies for nested stacks as for any other (heat/engine/stack.py `_persist_state`).
     this.emitStack('update', 'UPDATE', was, holder, this.requestId())
     return holder
+  }
+
+  /** A server like the others of `holder` (the stack, or one of its resource groups), made now and listed in it. */
+  private addStackServer(stack: Stack, holder: Stack, ownerId: string | undefined, now: number): Server {
+    const existing = holder.resources.filter((r) => r.type === 'OS::Nova::Server').length
+    const template = holder.resources.map((r) => this.world.servers.get(r.physicalId)).find((x): x is Server => x !== undefined)
+    const s = this.provisioner.server({
+      createdAt: now,
+      flavorId: template?.flavorId ?? this.world.flavors.all()[0]?.id ?? '',
+      imageId: template?.imageId ?? '70a599e0-31e7-49b7-b260-868f441e862b',
+      name: `${stack.name}-node-${existing + 1}`,
+      networks: (template?.addresses ?? []).filter((a) => a.type === 'fixed').map((a) => this.world.networks.get(a.networkId)).filter((n): n is Network => n !== undefined),
+      projectId: stack.projectId,
+      stackId: stack.id,
+      userId: ownerId ?? stack.userId,
+    })
+    holder.resources.push({createdAt: now, name: holder === stack ? `server_${existing}` : String(existing), physicalId: s.id, requiredBy: [], status: 'CREATE_COMPLETE', statusReason: 'state changed', type: 'OS::Nova::Server', updatedAt: now})
+    return s
   }
 
   createVolume(opts: {name: string | null; projectId: string; size: number; userId?: string}): Volume {

@@ -3,6 +3,7 @@
  * validation. Precedence (DESIGN §5): flags > environment > file > defaults; flags are applied by
  * the command after loading.
  */
+import {editDistance} from '../suggest.js'
 import {Ajv, type ErrorObject} from 'ajv'
 import {load as parseYaml, YAMLException} from 'js-yaml'
 import {readFileSync} from 'node:fs'
@@ -307,7 +308,7 @@ function closest(key: string, known: string[]): string | undefined {
   let best: string | undefined
   let bestD = Number.POSITIVE_INFINITY
   for (const k of known) {
-    const d = distance(key, k)
+    const d = editDistance(key, k)
     const near = d <= 2 || (key.length >= 4 && (k.startsWith(`${key}_`) || key.startsWith(`${k}_`)))
     if (near && d < bestD) {
       best = k
@@ -315,18 +316,4 @@ function closest(key: string, known: string[]): string | undefined {
     }
   }
   return best
-}
-
-function distance(a: string, b: string): number {
-  const dp = Array.from({length: b.length + 1}, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]
-    dp[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]
-      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
-      prev = tmp
-    }
-  }
-  return dp[b.length]
 }
