@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {hostname} from 'node:os'
 
 import {BaseCommand} from '../lib/base-command.js'
-import {LockedError} from '../lib/errors.js'
+import {AppError, LockedError} from '../lib/errors.js'
 import {ExitCode} from '../lib/exit-codes.js'
 
 export default class Listen extends BaseCommand<typeof Listen> {
@@ -49,6 +49,7 @@ It declares its own durable quorum queue (listen.queue) bound to the exchanges n
     }
     // A nested stack's event is reconciled as its top-level stack's (Heat asked once per stack).
     const service = new ListenService({
+      initialMaxRetries: Number.POSITIVE_INFINITY,
       // Reconciles that may write one rack run one at a time (the view store knows where devices are).
       claim: viewStoreClaim(store),
       concurrency: l.concurrency,
@@ -120,11 +121,21 @@ It declares its own durable quorum queue (listen.queue) bound to the exchanges n
       process.on('SIGINT', on)
     })
     try {
+      // A broker that is down at start is waited for (with backoff, said in the log), not given up
+      // on: systemd's restart limit would otherwise stop listen for good during an outage.
+      this.logger.info({rabbitmq: target.display}, 'connecting to RabbitMQ (retrying until it answers)')
+      let first: 'started' | NodeJS.Signals
       try {
-        await service.start()
+        first = await Promise.race([service.start().then(() => 'started' as const), stopped])
       } catch (error) {
+        if (error instanceof AppError && error.code === 'E_HEALTH_PORT') throw error
         const hint = (error as {hint?: string}).hint ?? 'check the rmq section and that the broker is up (concertim-os doctor)'
         this.fail(`cannot consume from RabbitMQ at ${target.display}: ${(error as Error).message}`, ExitCode.FAILURE, hint)
+      }
+      if (first !== 'started') {
+        this.logger.info({signal: first}, 'stopped before RabbitMQ answered: nothing was consumed')
+        await store.close().catch(() => undefined)
+        process.exit(ExitCode.OK)
       }
       this.logger.info({health: service.healthPort, queue, rabbitmq: target.display}, 'listening')
       const outcome = await Promise.race([stopped, service.failed])
@@ -139,7 +150,7 @@ It declares its own durable quorum queue (listen.queue) bound to the exchanges n
     } catch (error) {
       if (signalled === undefined) {
         await service.stop().catch(() => undefined)
-        if (error instanceof Error && !('oclif' in error)) this.fail(`listen cannot go on: ${error.message}`, ExitCode.FAILURE, (error as {hint?: string}).hint)
+        if (error instanceof Error && !(error instanceof AppError) && !('oclif' in error)) this.fail(`listen cannot go on: ${error.message}`, ExitCode.FAILURE, (error as {hint?: string}).hint)
       }
       throw error
     } finally {

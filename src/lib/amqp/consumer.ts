@@ -73,6 +73,8 @@ export interface ConsumerOptions {
 }
 
 export interface ConsumerStatus {
+  /** Notification exchanges bound to the queue (those of the topology that are not missing). */
+  boundExchanges: number
   channelRecoveries: number
   connected: boolean
   consuming: boolean
@@ -111,6 +113,7 @@ export class NotificationConsumer {
 
   status(): ConsumerStatus {
     return {
+      boundExchanges: this.o.topology.exchanges.length - this.missing.length,
       channelRecoveries: this.counts.channelRecoveries,
       connected: this.model !== undefined,
       consuming: !this.stopping && this.channel !== undefined && !this.channel.closed && this.channel.consumerTag !== undefined,

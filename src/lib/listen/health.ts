@@ -7,7 +7,12 @@
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 
+import {AppError} from '../errors.js'
+import {ExitCode} from '../exit-codes.js'
+
 export interface HealthReport {
+  /** Notification exchanges our queue is bound to (absent: not known, not checked). */
+  boundExchanges?: number
   connected: boolean
   consuming: boolean
   exchangeFlagMismatch?: readonly string[]
@@ -16,14 +21,18 @@ export interface HealthReport {
 
 export function healthStatus(r: HealthReport): {body: Record<string, unknown>; code: number} {
   const mismatch = r.exchangeFlagMismatch ?? []
-  const ok = r.connected && r.consuming && mismatch.length === 0
+  // Healthy means consuming from a queue something can reach: with no exchange bound, nothing arrives.
+  const unbound = r.boundExchanges === 0
+  const ok = r.connected && r.consuming && !unbound && mismatch.length === 0
   const reason = ok
     ? undefined
     : !r.connected
       ? 'not connected to RabbitMQ'
-      : r.consuming
-        ? `exchanges ${mismatch.join(', ')} exist with other flags than listen.declare_exchanges_durable says: after a broker restart OpenStack's notifications on them would be dropped`
-        : 'not consuming'
+      : !r.consuming
+        ? 'not consuming'
+        : unbound
+          ? "no notification exchange is bound to the queue (every one of listen.exchanges is missing): OpenStack's notifications do not reach it"
+          : `exchanges ${mismatch.join(', ')} exist with other flags than listen.declare_exchanges_durable says: after a broker restart OpenStack's notifications on them would be dropped`
   return {body: {status: ok ? 'ok' : 'unavailable', ...(reason ? {reason} : {}), ...r}, code: ok ? 200 : 503}
 }
 
@@ -48,9 +57,20 @@ export async function startHealthServer(port: number, host: string, report: () =
   })
   server.keepAliveTimeout = 1000
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE' || error.code === 'EACCES'
+          ? new AppError(`the health endpoint cannot listen on ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'the port is in use (another listen?)' : 'not allowed'}`, {
+              cause: error,
+              code: 'E_HEALTH_PORT',
+              exitCode: ExitCode.USAGE,
+              hint: 'choose another port with --health-port or listen.health_port (0 picks a free one), or stop what holds it',
+            })
+          : error,
+      )
+    })
     server.listen(port, host, () => {
-      server.off('error', reject)
+      server.removeAllListeners('error')
       resolve()
     })
   })

@@ -99,6 +99,12 @@ describe('listen: policy', () => {
     expect(s.summary()).to.deep.equal({applied: 0, dead_lettered: 0, failed: 0, malformed: 0, p50_ms: 51, p99_ms: 100, received: 7, resyncs: 0, skipped: 3})
   })
 
+  it('health: 503 while no notification exchange is bound (every exchange missing), 200 once one is', () => {
+    expect(healthStatus({boundExchanges: 0, connected: true, consuming: true})).to.deep.include({code: 503})
+    expect(healthStatus({boundExchanges: 0, connected: true, consuming: true}).body.reason).to.match(/no notification exchange is bound/)
+    expect(healthStatus({boundExchanges: 1, connected: true, consuming: true}).code).to.equal(200)
+  })
+
   it('health: 200 only when connected and consuming', () => {
     expect(healthStatus({connected: true, consuming: true}).code).to.equal(200)
     expect(healthStatus({connected: true, consuming: false})).to.deep.include({code: 503})
