@@ -58,15 +58,7 @@ export async function acquireRunLock(dir: string, name: string, opts: {staleMs?:
     if ((error as NodeJS.ErrnoException).code === 'ELOCKED') throw new LockedError(name, path)
     throw new AppError(`cannot take the lock ${path}: ${(error as Error).message}`, {code: 'E_LOCK', hint: 'check that lock_dir is writable by this user'})
   }
-  let released = false
-  return {
-    path,
-    async release() {
-      if (released) return
-      released = true
-      await release().catch(() => undefined)
-    },
-  }
+  return heldLock(path, async () => release())
 }
 
 /** Extend the lock's life if this run still holds it. */
@@ -112,15 +104,22 @@ export async function acquireRedisRunLock(url: string, prefix: string, name: str
   // the run finishes rather than crash, as with a compromised lock file.
   const renewal = setInterval(() => void redis.eval(RENEW, 1, key, token, String(staleMs)).catch(() => undefined), Math.max(50, Math.floor(staleMs / 3)))
   renewal.unref()
+  return heldLock(path, async () => {
+    clearInterval(renewal)
+    await redis.eval(RELEASE, 1, key, token).catch(() => undefined)
+    await redis.quit().catch(() => redis.disconnect())
+  })
+}
+
+/** A lock as held: released once, however often `release` is called; a failed release is not an error. */
+function heldLock(path: string, free: () => Promise<void>): RunLock {
   let released = false
   return {
     path,
     async release() {
       if (released) return
       released = true
-      clearInterval(renewal)
-      await redis.eval(RELEASE, 1, key, token).catch(() => undefined)
-      await redis.quit().catch(() => redis.disconnect())
+      await free().catch(() => undefined)
     },
   }
 }

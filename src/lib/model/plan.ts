@@ -183,8 +183,8 @@ export interface Notice {
 /** A deletion candidate waiting for confirmation: `observe` may GET it directly and re-plan. */
 export interface PendingConfirmation {
   cloudId: string
-  /** What to GET: a Heat stack, a Nova server, a Cinder volume, a Neutron network, a project. */
-  cloudKind: 'network' | 'project' | 'server' | 'stack' | 'volume'
+  /** What to GET: a Heat stack, a Nova server, a Cinder volume, a Neutron network. */
+  cloudKind: 'network' | 'server' | 'stack' | 'volume'
   key: string
 }
 

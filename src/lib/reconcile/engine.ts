@@ -37,6 +37,7 @@ import {recordResults} from './baseline.js'
 import type {DeletionWindow} from './deletion/index.js'
 import {desire, type DesireOptions} from './desire.js'
 import {type ConcertimReader, isStackCacheEntry, type Observation, observe, type ObserveClients, type PayloadEntity, type StackCacheEntry} from './observe/index.js'
+import {stackById} from './observe/heat-membership.js'
 import type {Decode} from './owned-fields.js'
 import {managedDeviceKey, managedRackKey, plan} from './plan.js'
 
@@ -492,14 +493,8 @@ export class ReconcileEngine {
                 break
               }
               case 'stack': {
-                const res = await os.keystone.request<{stack?: {stack_status?: string}}>('orchestration', {accept: [404], url: `stacks/${encodeURIComponent(p.cloudId)}`})
-                missing = res.status === 404 || res.data.stack?.stack_status === 'DELETE_COMPLETE'
+                missing = (await stackById(os, p.cloudId)) === null
                 break
-              }
-              case 'project': {
-                // No GET shows a project's stand-alone servers: its rack's evidence is its devices'.
-                answers.set(p.cloudId, 'unknown')
-                return
               }
             }
             answers.set(p.cloudId, missing ? 'gone' : 'exists')
