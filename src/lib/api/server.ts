@@ -32,8 +32,10 @@ declare module 'fastify' {
 
 export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
   const app = Fastify({
-    ajv: {customOptions: {allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: true}},
+    ajv: {customOptions: {allErrors: true, allowUnionTypes: true, coerceTypes: false, removeAdditional: false, useDefaults: true}},
     bodyLimit: opts.bodyLimit,
+    // GET routes with a body schema cannot have Fastify's automatic HEAD twins.
+    exposeHeadRoutes: false,
     // GET /key_pairs and GET /team/limits carry a JSON body (the app's Faraday sends one).
     ...(opts.https === undefined ? {} : {https: opts.https}),
     logger: false,
