@@ -1,6 +1,6 @@
 /**
  * Benchmark of `concertim-os serve`: `npm run bench -- serve [--latency-ms 2] [--clients 50]
- * [--seconds 8] [--seed 1]`.
+ * [--seconds 8] [--seed 1] [--node-args '--cpu-prof --cpu-prof-dir /tmp/prof']` (node options of the serve process).
  *
  * The simulator (every system at `--latency-ms`) runs here; `serve` runs as the real CLI in a child
  * process (so its CPU is its own); `--clients` concurrent clients, each with a fresh JWT per request
@@ -89,7 +89,8 @@ export async function run(args: string[]): Promise<void> {
     }
 
     const port = await freePort()
-    child = spawn(process.execPath, ['--import', 'tsx', 'bin/dev.js', 'serve', '--config', configPath, '--port', String(port), '--log-level', 'warn'], {
+    const nodeArgs = option(args, 'node-args', '').split(' ').filter(Boolean)
+    child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bin/dev.js', 'serve', '--config', configPath, '--port', String(port), '--log-level', 'warn'], {
       cwd: ROOT,
       env: {...process.env, JWT_SECRET: SECRET},
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -180,7 +181,11 @@ export async function run(args: string[]): Promise<void> {
       ),
     )
   } finally {
-    child?.kill('SIGTERM')
+    if (child !== undefined && child.exitCode === null) {
+      const exited = new Promise((r) => child?.once('exit', r))
+      child.kill('SIGTERM')
+      await exited
+    }
     await sim.stop()
     rmSync(dir, {force: true, recursive: true})
   }
