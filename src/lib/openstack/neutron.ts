@@ -5,6 +5,7 @@
  */
 import type {KeystoneSession} from './keystone.js'
 import {collectPages, nextLink} from './paging.js'
+import {HttpError} from '../http/index.js'
 import {requestIds} from './nova.js'
 import type {ApiLink, NeutronNetwork, NeutronSubnet} from './types.js'
 
@@ -69,9 +70,17 @@ export class NeutronClient {
     return this.list<NeutronPort>('ports', {}, {device_id: filter.deviceId, network_id: filter.networkId})
   }
 
-  /** Floating IPs associated with a port (`GET /floatingips?port_id=`). */
+  /**
+   * Floating IPs associated with a port (`GET /floatingips?port_id=`). A Neutron without the L3
+   * service plugin has no floating IPs at all: its 404 for the collection is an empty list.
+   */
   async listFloatingIps(filter: {portId?: string; routerId?: string}): Promise<NeutronFloatingIp[]> {
-    return this.list<NeutronFloatingIp>('floatingips', {}, {port_id: filter.portId, router_id: filter.routerId})
+    try {
+      return await this.list<NeutronFloatingIp>('floatingips', {}, {port_id: filter.portId, router_id: filter.routerId})
+    } catch (error) {
+      if (error instanceof HttpError && error.status === 404) return []
+      throw error
+    }
   }
 
   /** Dissociate a floating IP from its port (`PUT /floatingips/{id}` with `port_id: null`). */
