@@ -66,7 +66,7 @@ export async function run(args: string[]): Promise<void> {
   const seed = Number(option(args, 'seed', '1'))
   const sim = await startSimulator({latencyMs, preset: 'small', seed, sizes: {servers: Math.max(60, clients + 10), stacks: 12}})
   const dir = mkdtempSync(join(tmpdir(), 'concertim-os-bench-serve-'))
-  const key = new TextEncoder().encode(SECRET)
+  const key = await globalThis.crypto.subtle.importKey('raw', new TextEncoder().encode(SECRET), {hash: 'SHA-256', name: 'HMAC'}, false, ['sign'])
   let child: ReturnType<typeof spawn> | undefined
   try {
     const configPath = join(dir, 'config.yaml')

@@ -6,6 +6,8 @@
  * day-long login token is no key to the cloud); a `jti` seen before, while its token lives,
  * refused (replay). The token never reaches a log line or an error message.
  */
+import {webcrypto} from 'node:crypto'
+
 import {errors as joseErrors, jwtVerify} from 'jose'
 
 import {registerSecret} from '../output/redact.js'
@@ -57,7 +59,8 @@ export class ReplayGuard {
 const unauthorised = (message: string): ApiError => new ApiError(401, 'APIAuthenticationError', message)
 
 export class TokenVerifier {
-  private readonly key: Uint8Array
+  /** The secret as a WebCrypto key, imported once (jose would import a raw secret on every verify). */
+  private readonly key: Promise<webcrypto.CryptoKey>
   private readonly replay: ReplayGuard
 
   constructor(
@@ -67,7 +70,7 @@ export class TokenVerifier {
   ) {
     if (secret === '') throw new Error('the JWT secret is empty')
     registerSecret(secret)
-    this.key = new TextEncoder().encode(secret)
+    this.key = webcrypto.subtle.importKey('raw', new TextEncoder().encode(secret), {hash: 'SHA-256', name: 'HMAC'}, false, ['verify'])
     this.replay = new ReplayGuard(policy.replayCapacity, clock)
   }
 
@@ -84,7 +87,7 @@ export class TokenVerifier {
     const nowS = this.clock() / 1000
     let payload
     try {
-      ;({payload} = await jwtVerify(m[1], this.key, {
+      ;({payload} = await jwtVerify(m[1], await this.key, {
         algorithms: ['HS256'],
         clockTolerance: this.policy.leewayS,
         currentDate: new Date(this.clock()),
