@@ -62,6 +62,19 @@ describe('serve: the HTTP API the Concertim app calls', function () {
     expect(r.text).to.equal('Running\n')
   })
 
+  it('GET /healthz: ready when Keystone and Kill Bill answer, without a token and without credentials', async () => {
+    const r = await raw(w, 'GET', '/healthz', undefined, undefined)
+    expect(r.status).to.equal(200)
+    expect(r.body).to.deep.equal({checks: {keystone: 'ok', killbill: 'ok'}, ready: true})
+    expect(r.text).to.not.include(w.sim.credentials.keystone.password)
+  })
+
+  it('a body over api.body_limit is 413 in the app\'s error shape', async () => {
+    const e = await failure(w.runner.call('POST', '/key_pairs', {cloud_env: {}, pad: 'x'.repeat(2_000_000)}))
+    expect(e.status).to.equal(413)
+    expect(e.body).to.deep.include({error: 'PayloadTooLarge', success: false})
+  })
+
   describe('status changes', () => {
     it('off reaches Concertim\'s device status without a sync; twice in a row is one stop', async () => {
       const u = w.user(server.projectId)
