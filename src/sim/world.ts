@@ -282,6 +282,12 @@ export interface GnocchiMetric {
   unit: string
   /** Measures pushed explicitly (e.g. by a test); they replace the model's values when present. */
   pushed?: Map<number, number>
+  /**
+   * Seconds between Ceilometer's measures of this metric (its polling interval). Unset: one measure
+   * per period, at its start. Shorter than the granularity: several per period, so `mean` averages
+   * them and `rate:*` is the change per polling interval, as real Gnocchi computes them.
+   */
+  pollingS?: number
 }
 
 export interface GnocchiResource {

@@ -97,9 +97,11 @@ export interface MetricsSection {
   concurrency: number
   /** Gnocchi granularity (s) to read; must be one of the archive policy's (Ceilometer's default: 300). */
   granularity: number
+  /** Seconds after its end before a Gnocchi period counts as complete for rates (Gnocchi's `metric_processing_delay`). */
+  rate_settle: number
   /** Seconds a value stays current in the MRD before it goes stale (`ttl` of each metric). */
   ttl: number
-  /** How far back (s) to look for the latest point; older points count as no data. */
+  /** How far back (s) to look for the latest point of a gauge; older points count as no data. */
   window: number
 }
 
@@ -308,6 +310,7 @@ export const configSchema: SchemaObject = {
         batch_size: int(10_000, 1, [10_000], 100_000),
         concurrency: int(64, 1, [64], 1024),
         granularity: int(300, 1, [300]),
+        rate_settle: int(60, 0, [60], 3600),
         ttl: int(900, 1, [900]),
         window: int(900, 1, [900]),
       },
