@@ -49,6 +49,7 @@ function checked(password: string, from: string): string {
  */
 export class PasswordOut {
   private file?: FileHandle
+  private queue: Promise<unknown> = Promise.resolve()
   private written = 0
 
   constructor(
@@ -62,25 +63,32 @@ export class PasswordOut {
     return this.written
   }
 
-  /** Generate a password for `login`, write it, and return it. */
+  /** Generate a password for `login`, write it, and return it (concurrent calls write one line each, in turn). */
   async next(login: string): Promise<string> {
     const password = generatePassword()
-    if (this.file === undefined) {
-      try {
-        // O_EXCL: an existing file (a password from another run) is never overwritten.
-        this.file = await open(this.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? 'unwritable'
-        throw new IdentityInputError(`cannot create the password file ${this.path} (${code})`, code === 'EEXIST' ? 'it exists already (a password from an earlier run?): move it away or give another --password-out' : 'give a writable path for --password-out', 'E_PASSWORD_OUT')
-      }
-    }
-    await this.file.write(this.format === 'password' ? `${password}\n` : `${login} ${password}\n`)
-    await this.file.sync()
-    this.written++
+    const write = this.queue.then(async () => {
+      this.file ??= await this.create()
+      await this.file.write(this.format === 'password' ? `${password}\n` : `${login} ${password}\n`)
+      await this.file.sync()
+      this.written++
+    })
+    this.queue = write.catch(() => undefined)
+    await write
     return password
   }
 
+  private async create(): Promise<FileHandle> {
+    try {
+      // O_EXCL: an existing file (a password from another run) is never overwritten.
+      return await open(this.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'unwritable'
+      throw new IdentityInputError(`cannot create the password file ${this.path} (${code})`, code === 'EEXIST' ? 'it exists already (a password from an earlier run?): move it away or give another --password-out' : 'give a writable path for --password-out', 'E_PASSWORD_OUT')
+    }
+  }
+
   async close(): Promise<void> {
+    await this.queue
     await this.file?.close()
     this.file = undefined
   }

@@ -17,7 +17,7 @@ import {type CliRun, runCli} from '../../support/cli.js'
 export interface IdentityWorld {
   /** A new Concertim user (no cloud_user_id) and, with `ownTeam`, its `<login>_team` where it is admin. */
   addConcertimUser(login: string, opts?: {ownTeam?: boolean}): {team?: TeamRecord; user: UserRecord}
-  cli(args: string[], opts?: {env?: NodeJS.ProcessEnv; stdin?: string; timeoutMs?: number}): Promise<CliRun>
+  cli(args: string[], opts?: {built?: boolean; env?: NodeJS.ProcessEnv; stdin?: string; timeoutMs?: number}): Promise<CliRun>
   /** In-process clients on a fresh ledger (`dryRun`: the HTTP layer's guard on). */
   clients(opts?: {dryRun?: boolean}): {clients: IdentityClients; ledger: CallLedger}
   config: Config
@@ -42,7 +42,7 @@ export async function startIdentityWorld(opts: StartOptions & {extra?: Record<st
       sim.concertim.addTeamRole({role: 'admin', team_id: team.id, user_id: user.id})
       return {team, user}
     },
-    cli: async (args, o = {}) => runCli([...args, '--config', configPath], {env: o.env, timeoutMs: o.timeoutMs ?? 60_000, ...(o.stdin === undefined ? {} : {stdin: o.stdin})}),
+    cli: async (args, o = {}) => runCli([...args, '--config', configPath], {built: o.built, env: o.env, timeoutMs: o.timeoutMs ?? 60_000, ...(o.stdin === undefined ? {} : {stdin: o.stdin})}),
     clients(o = {}) {
       const ledger = new CallLedger()
       const {clients} = createIdentityRuntime(config, {dryRun: o.dryRun, ledger, settings: {retries: 0, retryBaseMs: 10}})
