@@ -20,8 +20,9 @@ export async function runCli(args: string[], opts: {built?: boolean; env?: NodeJ
   for (const k of Object.keys(env)) if (k.startsWith('CONCERTIM_OS_') && !(opts.env && k in opts.env)) delete env[k]
   return new Promise((resolve, reject) => {
     const entry = opts.built ? ['bin/run.js'] : ['--import', 'tsx', 'bin/dev.js']
-    const child = spawn(process.execPath, [...entry, ...args], {cwd: ROOT, env, stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']})
-    if (opts.stdin !== undefined) child.stdin?.end(opts.stdin)
+    const child = spawn(process.execPath, [...entry, ...args], {cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe']})
+    // Standard input: what the test pipes in, else nothing (end of file at once, as /dev/null).
+    child.stdin.end(opts.stdin ?? '')
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => {
