@@ -69,7 +69,8 @@ export class KeystoneDirectory {
   async resolvedGrants(): Promise<ResolvedGrant[]> {
     this.grants ??= Promise.all(
       activeGrants(this.settings).map(async (g) => {
-        const [role, users] = await Promise.all([this.role(g.role), this.keystone.findUsersByName(g.user, g.userDomainId)])
+        const preloaded = g.userDomainId === this.settings.domainId ? this.usersByName?.get(g.user) : undefined
+        const [role, users] = await Promise.all([this.role(g.role), preloaded === undefined ? this.keystone.findUsersByName(g.user, g.userDomainId) : [preloaded]])
         if (users.length === 0) {
           throw new IdentityInputError(`Keystone has no user '${g.user}' in domain '${g.userDomainId}' to grant role '${g.role}' on team projects`, 'fix identity.project_grants (user, user_domain_id) or create that service user', 'E_IDENTITY_GRANT_USER')
         }
