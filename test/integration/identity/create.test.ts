@@ -6,6 +6,7 @@
 import {expect} from 'chai'
 
 import {createIdentity, type IdentityClients, NameTakenError, StepFailedError} from '../../../src/lib/identity/index.js'
+import {createOpenStack, KeystoneBadRequestError, KeystoneConflictError, KeystoneForbiddenError, KeystoneNotFoundError} from '../../../src/lib/openstack/index.js'
 import {identityObjects, type IdentityWorld, startIdentityWorld} from './support.js'
 
 const pw = async () => 'a-fine-password-1'
@@ -150,5 +151,31 @@ describe('users create (library, simulator)', function () {
     // Had the plan been applied, the guard would have refused the first write.
     const err = await createIdentity(clients, {login: 'dora', password: pw, team: {own: true}}).catch((error: unknown) => error)
     expect((err as StepFailedError).cause).to.have.property('code', 'E_DRY_RUN')
+  })
+
+  describe('Keystone write calls: typed errors', () => {
+    const section = (username: string, password: string, project: string) => ({auth_url: `${w.sim.endpoints.keystone}/v3`, password, project_domain_name: 'Default', project_name: project, user_domain_name: 'Default', username})
+
+    it('409 a duplicate name, 404 an unknown role or object, 400 a rejected password, 403 for a non-admin', async () => {
+      const admin = createOpenStack(section('admin', w.sim.credentials.keystone.password, 'admin')).keystone
+      const user = await admin.createUser({description: 'Concertim Managed User', domain_id: 'default', name: 'typed-errors', password: 'p-12345678'})
+      expect(await admin.createUser({domain_id: 'default', name: 'typed-errors', password: 'p-12345678'}).catch((error: unknown) => error)).to.be.instanceOf(KeystoneConflictError)
+      const project = await admin.createProject({description: 'x', domain_id: 'default', name: 'typed-errors'})
+      const missing = await admin.grantProjectRole(project.id, user.id, '0'.repeat(32)).catch((error: unknown) => error)
+      expect(missing).to.be.instanceOf(KeystoneNotFoundError)
+      expect((missing as Error).message).to.contain('Could not find role')
+      w.sim.world.passwordPolicy = {description: 'at least 20 characters', regex: /^.{20,}$/}
+      const weak = await admin.createUser({domain_id: 'default', name: 'typed-errors-2', password: 'short-pw-123'}).catch((error: unknown) => error)
+      w.sim.world.passwordPolicy = undefined
+      expect(weak).to.be.instanceOf(KeystoneBadRequestError)
+      expect((weak as KeystoneBadRequestError).exitCode).to.equal(2)
+      expect((weak as Error).message).to.contain('at least 20 characters').and.not.to.contain('short-pw-123')
+      const t = w.sim.cloud.teams[0]
+      const member = createOpenStack(section(`CM_${t.users[1].login}`, t.users[1].password, t.projectName)).keystone
+      expect(await member.createProject({domain_id: 'default', name: 'nope'}).catch((error: unknown) => error)).to.be.instanceOf(KeystoneForbiddenError)
+      expect(await admin.deleteUser(user.id)).to.equal(true)
+      expect(await admin.deleteUser(user.id)).to.equal(false)
+      expect(await admin.deleteProject(project.id)).to.equal(true)
+    })
   })
 })
