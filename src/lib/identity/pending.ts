@@ -134,11 +134,13 @@ export async function createPending(c: IdentityClients, input: PendingInput = {}
 
   // Memberships of the users and teams this run dealt with.
   const userIdOf = new Map<string, string | undefined>(users.map((u) => [u.id, blank(u.cloud_user_id) ? undefined : (u.cloud_user_id as string)]))
-  for (const p of plannedUsers) userIdOf.set(p.item.id, p.ids.userId ?? stepId(p.steps, 'keystone-user'))
+  // A failed unit's ids are not used: what it made was rolled back (its membership is not attempted).
+  for (const [i, p] of plannedUsers.entries()) userIdOf.set(p.item.id, userUnits[i].outcome === 'failed' ? undefined : (p.ids.userId ?? stepId(p.steps, 'keystone-user')))
   const projectOf = new Map<string, {id?: string; name: string; new: boolean}>(teams.map((t) => [t.id, {id: blank(t.project_id) ? undefined : (t.project_id as string), name: t.name, new: false}]))
-  for (const p of plannedTeams) {
+  for (const [i, p] of plannedTeams.entries()) {
     const step = p.steps.find((st) => st.kind === 'keystone-project')
-    projectOf.set(p.item.id, {id: p.ids.projectId ?? step?.id, name: step?.name ?? p.item.name, new: p.ids.projectCreated === true || step?.state === 'to create'})
+    const failed = teamUnits[i].outcome === 'failed'
+    projectOf.set(p.item.id, {id: failed ? undefined : (p.ids.projectId ?? step?.id), name: step?.name ?? p.item.name, new: p.ids.projectCreated === true || step?.state === 'to create'})
   }
   const teamsById = new Map(teams.map((t) => [t.id, t]))
   const pendingUserIds = new Set(pendingUsers.map((u) => u.id))

@@ -5,7 +5,7 @@
  */
 import {expect} from 'chai'
 
-import {createIdentity, type IdentityClients, NameTakenError, StepFailedError} from '../../../src/lib/identity/index.js'
+import {createIdentity, createPending, type IdentityClients, NameTakenError, StepFailedError} from '../../../src/lib/identity/index.js'
 import {createOpenStack, KeystoneBadRequestError, KeystoneConflictError, KeystoneForbiddenError, KeystoneNotFoundError} from '../../../src/lib/openstack/index.js'
 import {identityObjects, type IdentityWorld, startIdentityWorld} from './support.js'
 
@@ -176,6 +176,55 @@ describe('users create (library, simulator)', function () {
       expect(await admin.deleteUser(user.id)).to.equal(true)
       expect(await admin.deleteUser(user.id)).to.equal(false)
       expect(await admin.deleteProject(project.id)).to.equal(true)
+    })
+  })
+
+  describe('--pending (library)', () => {
+    // Its own world: the units of the tests above (e.g. mallory's taken name) would be pending too.
+    let shared: IdentityWorld
+    before(async () => {
+      shared = w
+      w = await startIdentityWorld({seed: 9})
+    })
+    after(async () => {
+      await w.stop()
+      w = shared
+    })
+
+    it('a unit that fails is rolled back alone and reported; the others are linked; a rerun finishes it', async () => {
+      const made = ['pa', 'pb', 'pc'].map((login) => w.addConcertimUser(login, {ownTeam: true}))
+      // Concertim refuses to link pb: its Keystone user must be rolled back, its team still made.
+      w.sim.faults.set('concertim', {errorRate: 1, errorStatuses: [503], methods: ['PATCH'], pathPattern: new RegExp(`/api/v1/users/${made[1].user.id}$`)})
+      let n = 0
+      const passwords = async (login: string) => `generated-for-${login}-${++n}`
+      const r = await createPending(w.clients().clients, {password: passwords})
+      w.sim.faults.clear()
+      const byName = new Map(r.units.map((u) => [`${u.kind}:${u.name}`, u]))
+      expect(byName.get('user:pb')?.outcome).to.equal('failed')
+      expect(byName.get('user:pb')?.error?.message).to.match(/^failed at concertim-user-link .*rolled back: Keystone user CM_pb/)
+      expect(byName.get('user:pa')?.outcome).to.equal('done')
+      expect(byName.get('team:pb_team')?.outcome).to.equal('done')
+      expect(byName.has('membership:pb → pb_team')).to.equal(false)
+      expect(r.counts.failed).to.equal(1)
+      expect(identityObjects(w.sim, 'pb').users).to.deep.equal([])
+      expect(identityObjects(w.sim, 'pa', 'pa_team').grants).to.include('CM_pa:admin')
+
+      const again = await createPending(w.clients().clients, {password: passwords})
+      expect(again.units.map((u) => `${u.kind}:${u.name}:${u.outcome}`).sort()).to.deep.equal(['membership:pb → pb_team:done', 'user:pb:done'])
+      const o = identityObjects(w.sim, 'pb', 'pb_team')
+      expect([o.users.length, o.projects.length, o.accounts.length]).to.deep.equal([1, 1, 1])
+      expect(o.grants).to.include('CM_pb:admin')
+    })
+
+    it('a team whose project name is taken by a non-Concertim project fails alone (never adopted)', async () => {
+      w.addConcertimUser('pd', {ownTeam: true})
+      w.sim.world.addProject({description: 'hand-made', domainId: 'default', enabled: true, id: 'c'.repeat(32), name: 'CM_pd_team', tags: []})
+      const r = await createPending(w.clients().clients, {password: async () => 'pw-pw-pw-1'})
+      const team = r.units.find((u) => u.kind === 'team' && u.name === 'pd_team')
+      expect(team?.outcome).to.equal('failed')
+      expect(team?.error?.code).to.equal('E_NAME_TAKEN')
+      expect(r.units.find((u) => u.kind === 'user' && u.name === 'pd')?.outcome).to.equal('done')
+      expect(w.sim.world.rolesOn(identityObjects(w.sim, 'pd').users[0], 'c'.repeat(32))).to.deep.equal([])
     })
   })
 })
