@@ -5,6 +5,9 @@
 import type {DeleteIdentityResult, IdentityResult, PendingResult} from '../identity/index.js'
 import {mark, renderTable} from './table.js'
 
+/** Rows of done or planned units shown in the table (failures are always all shown). */
+const MAX_ROWS = 30
+
 const DONE = new Set(['adopted', 'created', 'granted', 'linked', 'tagged', 'deleted', 'closed', 'unlinked'])
 
 function markOf(state: string): string {
@@ -30,8 +33,13 @@ export function identityHeadline(result: IdentityResult): string {
 
 export function pendingTables(result: PendingResult): string[] {
   const out: string[] = []
-  const rows = result.units.filter((u) => u.outcome !== 'unchanged').map((u) => [u.outcome === 'failed' ? mark.fail() : u.outcome === 'done' ? mark.ok() : mark.warn(), u.kind, u.name, u.outcome, u.error?.message ?? u.steps.filter((s) => s.state !== 'exists').map((s) => `${s.object}: ${s.state}`).join('; ')])
+  // Every failure; of the rest, the first MAX_ROWS (a migration links thousands: --json has them all).
+  const failed = result.units.filter((u) => u.outcome === 'failed')
+  const others = result.units.filter((u) => u.outcome === 'done' || u.outcome === 'planned')
+  const shown = [...failed, ...others.slice(0, MAX_ROWS)]
+  const rows = shown.map((u) => [u.outcome === 'failed' ? mark.fail() : u.outcome === 'done' ? mark.ok() : mark.warn(), u.kind, u.name, u.outcome, u.error?.message ?? u.steps.filter((s) => s.state !== 'exists').map((s) => `${s.object}: ${s.state}`).join('; ')])
   if (rows.length > 0) out.push(renderTable(['', 'kind', 'name', 'outcome', 'detail'], rows))
+  if (others.length > MAX_ROWS) out.push(`… and ${others.length - MAX_ROWS} more ${result.dryRun ? 'planned' : 'done'} (--json lists every one)`)
   const c = result.counts
   const kinds = ['user', 'team', 'membership'] as const
   const summary = kinds.map((k) => {
