@@ -9,7 +9,10 @@ import {randomBytes} from 'node:crypto'
 import {writeFileSync} from 'node:fs'
 
 import {CallLedger} from '../../src/lib/http/index.js'
-import {identityClients, ensureCloudTeam, ensureCloudUser, grantTeamRole, type IdentitySettings} from '../../src/lib/identity/index.js'
+import {createIdentity, deleteIdentity, identityClients, ensureCloudTeam, ensureCloudUser, grantTeamRole, type IdentitySettings} from '../../src/lib/identity/index.js'
+import {createConcertim} from '../../src/lib/concertim/index.js'
+import {createKillBill} from '../../src/lib/killbill/index.js'
+import {startSimulator} from '../../src/sim/index.js'
 import {createOpenStack, KeystoneConflictError, KeystoneNotFoundError, type OpenStack} from '../../src/lib/openstack/index.js'
 import {keystoneWriteSequence, normaliseWrites} from '../support/keystone-writes.js'
 
@@ -93,6 +96,55 @@ describe('REAL OpenStack: Keystone identity writes (src/lib/openstack/keystone.t
     expect([u2.userId, t2.projectId]).to.deep.equal([u.userId, t.projectId])
     expect([...u2.steps, ...t2.steps, ...g2.steps].every((s) => s.state === 'exists')).to.equal(true)
     expect(ledger.writes('keystone')).to.equal(before)
+  })
+
+  it('users create alice --own-team end to end: real Keystone, simulated Concertim and Kill Bill; again with no Keystone write; then users delete --delete-team', async () => {
+    const sim = await startSimulator({preset: 'empty', seed: 2})
+    try {
+      const login = `${run}-alice`
+      const user = sim.concertim.addUser({email: `${login}@example.com`, login, name: login, password: 'x'})
+      const team = sim.concertim.addTeam({name: `${login}_team`, single_user: true})
+      sim.concertim.addTeamRole({role: 'admin', team_id: team.id, user_id: user.id})
+      const cfg = sim.config()
+      const settings: IdentitySettings = {
+        billing: true,
+        domainId: 'default',
+        grants: [
+          {billingOnly: false, role: 'admin', user: 'admin', userDomainId: 'default'},
+          {billingOnly: false, role: 'watcher', user: 'concertim', userDomainId: 'default'},
+          {billingOnly: true, role: 'rating', user: 'cloudkitty', userDomainId: 'default'},
+        ],
+        projectDescription: 'Concertim Managed Project',
+        projectPrefix: 'cos-test-CM_',
+        userDescription: 'Concertim Managed User',
+        userPrefix: 'cos-test-CM_',
+      }
+      const clients = () => identityClients({concertim: createConcertim(cfg.concertim, {ledger}).api, keystone: os.keystone, killbill: createKillBill(cfg.killbill, {ledger}).client, settings})
+      const r = await createIdentity(clients(), {login, password: async () => 'cos-test-Password-3', team: {own: true}})
+      if (r.userId) made.users.push(r.userId)
+      if (r.projectId) made.projects.push(r.projectId)
+      const real = await os.keystone.getUser(r.userId as string)
+      expect(real).to.include({description: 'Concertim Managed User', name: `cos-test-CM_${login}`})
+      const assignments = await os.keystone.listRoleAssignments({projectId: r.projectId})
+      const roles = await os.keystone.listRoles()
+      const roleName = new Map(roles.items.map((x) => [x.id, x.name]))
+      expect(assignments.map((a) => roleName.get(a.role.id)).sort()).to.deep.equal(['admin', 'admin', 'rating', 'watcher'])
+      expect(user.cloud_user_id).to.equal(r.userId)
+      expect(team.project_id).to.equal(r.projectId)
+      expect(team.billing_acct_id).to.equal(r.accountId)
+
+      const before = ledger.writes('keystone')
+      const again = await createIdentity(clients(), {login, team: {own: true}})
+      expect(again.steps.every((st) => st.state === 'exists')).to.equal(true)
+      expect(ledger.writes('keystone')).to.equal(before)
+
+      const removed = await deleteIdentity(clients(), os, {deleteTeam: true, login, team: team.name})
+      expect(removed.removals.map((x) => x.state)).to.deep.equal(['closed', 'deleted', 'unlinked', 'deleted', 'unlinked'])
+      expect(await os.keystone.getUser(r.userId as string)).to.equal(null)
+      expect(await os.keystone.getProject(r.projectId as string)).to.equal(null)
+    } finally {
+      await sim.stop()
+    }
   })
 
   it('the raw write sequence (recorded for the simulator with RECORD=1)', async () => {
