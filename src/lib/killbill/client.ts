@@ -132,11 +132,6 @@ export class KillBillClient {
     await this.http.post(`${KB_PREFIX}/${CUSTOM_FIELD_OWNERS[owner]}/${enc(objectId)}/customFields`, fields.map((f) => ({name: f.name, value: f.value})), {headers: writeHeaders(audit)})
   }
 
-  /** Remove custom fields (by id) from an object. */
-  async removeCustomFields(owner: CustomFieldOwner, objectId: string, fieldIds: string[], audit?: Audit): Promise<void> {
-    await this.http.delete(`${KB_PREFIX}/${CUSTOM_FIELD_OWNERS[owner]}/${enc(objectId)}/customFields`, {headers: writeHeaders(audit), params: {customField: fieldIds}})
-  }
-
   // -------------------------------------------------------------------------------------------
   // Bundles and subscriptions
 
