@@ -9,6 +9,7 @@ const SCENARIOS: Record<string, () => Promise<{run(args: string[]): Promise<void
   sim: async () => import('./sim.js'),
   startup: async () => import('./startup.js'),
   sync: async () => import('./sync.js'),
+  users: async () => import('./users.js'),
 }
 
 const [name, ...args] = process.argv.slice(2)

@@ -479,6 +479,29 @@ export class World {
     if (i >= 0) this.assignments.splice(i, 1)
   }
 
+  /** Keystone's `[security_compliance] password_regex` (and its description), when the test sets one. */
+  passwordPolicy?: {description: string; regex: RegExp}
+
+  /** Delete a Keystone user and its role assignments (what `DELETE /v3/users/{id}` does). */
+  removeUser(id: string): boolean {
+    const u = this.users.get(id)
+    if (u === undefined) return false
+    this.users.delete(id)
+    this.userNames.delete(`${u.domainId}/${u.name}`)
+    for (const a of this.assignments.filter((x) => x.userId === id)) this.revoke(a)
+    return true
+  }
+
+  /** Delete a Keystone project and the role assignments on it (what `DELETE /v3/projects/{id}` does). */
+  removeProject(id: string): boolean {
+    const p = this.projects.get(id)
+    if (p === undefined) return false
+    this.projects.delete(id)
+    this.projectNames.delete(`${p.domainId}/${p.name}`)
+    for (const a of this.assignments.filter((x) => x.projectId === id)) this.revoke(a)
+    return true
+  }
+
   /** Gnocchi resources whose `instance_id` attribute is this server (disks, NICs). */
   gnocchiOfInstance(instanceId: string): GnocchiResource[] {
     return this.gnocchiByInstance.get(instanceId) ?? []

@@ -183,11 +183,38 @@ export interface SyncSection {
   standalone_servers: 'ignore' | 'team_rack'
 }
 
+/** A role the original granted on every team project: `user` (a service user) gets `role`. */
+export interface ProjectGrant {
+  /** Only when billing is on (the original's `cloudkitty` → `rating`). */
+  billing_only: boolean
+  role: string
+  user: string
+  /** The service user's domain (id). */
+  user_domain_id: string
+}
+
+/** `users create` / `users delete` (and the later HTTP API): the cloud identities of Concertim users and teams. */
+export interface IdentitySection {
+  /** Keystone domain (id) of the users and projects made for Concertim. */
+  domain_id: string
+  /** Description of every project made for a team: with the project prefix, what marks it as ours. */
+  project_description: string
+  /** Roles granted on every team project (the original: admin→admin, concertim→watcher, cloudkitty→rating with billing). */
+  project_grants: ProjectGrant[]
+  /** Keystone project name = prefix + team name (the original: `CM_`; '' for none). */
+  project_prefix: string
+  /** Description of every user made for a Concertim user: what marks it as ours. */
+  user_description: string
+  /** Keystone user name = prefix + login (the original: `CM_`; '' for none). */
+  user_prefix: string
+}
+
 export interface Config {
   billing_platform?: 'killbill'
   cloud_type: 'openstack'
   concertim: ConcertimSection
   http: HttpSection
+  identity: IdentitySection
   killbill?: KillBillSection
   /** Directory of the lock files that stop overlapping runs of one command. */
   listen: ListenSection
@@ -242,6 +269,39 @@ export const configSchema: SchemaObject = {
         retries: int(4, 0, [4], 20),
         retry_base_ms: int(250, 0, [250]),
         timeout_ms: int(30_000, 1, [30_000]),
+      },
+      required: [],
+      type: 'object',
+    },
+    identity: {
+      additionalProperties: false,
+      default: {},
+      properties: {
+        domain_id: {default: 'default', examples: ['default'], minLength: 1, type: 'string'},
+        project_description: {default: 'Concertim Managed Project', examples: ['Concertim Managed Project'], minLength: 1, type: 'string'},
+        project_grants: {
+          default: [
+            {billing_only: false, role: 'admin', user: 'admin', user_domain_id: 'default'},
+            {billing_only: false, role: 'watcher', user: 'concertim', user_domain_id: 'default'},
+            {billing_only: true, role: 'rating', user: 'cloudkitty', user_domain_id: 'default'},
+          ],
+          examples: [[{role: 'admin', user: 'admin'}, {role: 'watcher', user: 'concertim'}, {billing_only: true, role: 'rating', user: 'cloudkitty'}]],
+          items: {
+            additionalProperties: false,
+            properties: {
+              billing_only: bool(false),
+              role: {examples: ['watcher'], minLength: 1, type: 'string'},
+              user: {examples: ['concertim'], minLength: 1, type: 'string'},
+              user_domain_id: {default: 'default', examples: ['default'], minLength: 1, type: 'string'},
+            },
+            required: ['user', 'role'],
+            type: 'object',
+          },
+          type: 'array',
+        },
+        project_prefix: {default: 'CM_', examples: ['CM_', ''], type: 'string'},
+        user_description: {default: 'Concertim Managed User', examples: ['Concertim Managed User'], minLength: 1, type: 'string'},
+        user_prefix: {default: 'CM_', examples: ['CM_', ''], type: 'string'},
       },
       required: [],
       type: 'object',
@@ -407,7 +467,7 @@ export const configSchema: SchemaObject = {
 }
 
 /** Sections whose keys may be overridden from the environment (`CONCERTIM_OS_<SECTION>_<KEY>`). */
-export const SECTIONS = ['openstack', 'concertim', 'rmq', 'killbill', 'http', 'store', 'metrics', 'sync', 'listen'] as const
+export const SECTIONS = ['openstack', 'concertim', 'rmq', 'killbill', 'http', 'store', 'metrics', 'sync', 'listen', 'identity'] as const
 
 /**
  * Secret keys and where they may also come from: a `<key>_file` sibling (read at start-up) or the

@@ -116,6 +116,22 @@ export class KillBillClient {
     await this.http.delete(`${KB_PREFIX}/accounts/${enc(accountId)}`, {headers: writeHeaders(audit)})
   }
 
+  /**
+   * Create an account and return its id, the last segment of the `Location` header (as the
+   * original did), without reading the account back: one call.
+   */
+  async createAccountId(account: NewAccount, audit?: Audit): Promise<string> {
+    const res = await this.http.post(`${KB_PREFIX}/accounts`, account, {headers: writeHeaders(audit)})
+    const id = res.headers.location?.replace(/\/+$/, '').split('/').pop()
+    if (!id) throw new HttpError({body: res.data, kind: 'status', method: 'POST', problem: `answered HTTP ${res.status} without a Location header`, status: res.status, system: 'killbill', url: res.url})
+    return decodeURIComponent(id.split('?')[0])
+  }
+
+  /** Add custom fields to an object without reading them back: one call. */
+  async addCustomFieldsOnly(owner: CustomFieldOwner, objectId: string, fields: {name: string; value: string}[], audit?: Audit): Promise<void> {
+    await this.http.post(`${KB_PREFIX}/${CUSTOM_FIELD_OWNERS[owner]}/${enc(objectId)}/customFields`, fields.map((f) => ({name: f.name, value: f.value})), {headers: writeHeaders(audit)})
+  }
+
   // -------------------------------------------------------------------------------------------
   // Bundles and subscriptions
 
