@@ -22,10 +22,12 @@ import {ExitCode, type ExitCodeValue} from '../exit-codes.js'
 import type {KillBillClient, UsageOutcome} from '../killbill/client.js'
 import type {Logger} from '../output/logger.js'
 import {closest} from '../suggest.js'
+import {usageAmount} from './amounts.js'
 import {remainingCredits} from './credits.js'
 import {type BillingPeriod, periodAt, previousPeriod, recordDateIn} from './period.js'
 import {type CostChange, type OverRecorded, planCosts, planTeams, planUsage, type RackCharges, type TeamChange, type UsageRecordPlan} from './plan.js'
 import {type Ratings, readRatings, type SummaryReader} from './ratings.js'
+import {unitTypeOf} from './usage-record.js'
 
 export interface BillingClients {
   cloudkitty: SummaryReader
@@ -42,7 +44,17 @@ export interface BillingClients {
   logger?: Logger
   /** Where the last settled month is kept (the view store); absent: the previous month is settled on every run. */
   settlement?: {markSettled(periodId: string): Promise<void>; settledThrough(): Promise<string | undefined>}
+  /**
+   * What Kill Bill was last seen to hold this month per subscription and unit type (the view store).
+   * A subscription whose CloudKitty charges equal it is not read again: Kill Bill cannot hold less
+   * (usage is never removed), and holding more only happens after a decrease, which records nothing
+   * either. Losing it costs one read per subscription, never a wrong record.
+   */
+  usageCache?: {load(periodId: string): Promise<UsageSnapshot | undefined>; save(periodId: string, snapshot: UsageSnapshot): Promise<void>}
 }
+
+/** Subscription id → unit type → amount. */
+export type UsageSnapshot = Map<string, Map<string, number>>
 
 export interface BillingOptions {
   /** Requests in flight per system. */
@@ -167,9 +179,24 @@ export async function runBillingReconcile(clients: BillingClients, opts: Billing
 
   const costPlan = planCosts({devices, racks, ratings})
   const billable = kb ? costPlan.billable : []
-  const rolledUp = async (p: BillingPeriod, of: readonly RackCharges[]): Promise<Map<string, Map<string, number>>> => {
+  // The cache covers the whole current month's billing, so it is used (and kept) only by full runs of it.
+  const cacheable = !settling && opts.team === undefined && clients.usageCache !== undefined
+  let cached: UsageSnapshot | undefined
+  if (cacheable && kb) {
+    try {
+      cached = await clients.usageCache!.load(target.id)
+    } catch (error) {
+      clients.logger?.warn({err: (error as Error).message}, 'cannot read the usage last seen in Kill Bill; reading it from Kill Bill')
+    }
+  }
+  const rolledUp = async (p: BillingPeriod, of: readonly RackCharges[], known?: UsageSnapshot): Promise<Map<string, Map<string, number>>> => {
     const out = new Map<string, Map<string, number>>()
-    const subs = [...new Set(of.map((r) => r.subscriptionId))]
+    const subs = [...new Set(of.map((r) => r.subscriptionId))].filter((sub) => {
+      const seen = known?.get(sub)
+      if (seen === undefined || !matches(seen, of.filter((r) => r.subscriptionId === sub))) return true
+      out.set(sub, new Map(seen))
+      return false
+    })
     try {
       await Promise.all(
         subs.map(async (sub) =>
@@ -188,7 +215,7 @@ export async function runBillingReconcile(clients: BillingClients, opts: Billing
     }
     return out
   }
-  const [held, heldPrevious] = await Promise.all([rolledUp(target, billable), settlePrevious ? rolledUp(previous, billable) : Promise.resolve(undefined)])
+  const [held, heldPrevious] = await Promise.all([rolledUp(target, billable, cached), settlePrevious ? rolledUp(previous, billable) : Promise.resolve(undefined)])
 
   const usagePlan = planUsage({billable, period: target, recordDate: recordDateIn(target, now), rolledUp: held})
   const usage: UsageLine[] = usagePlan.records.map((r) => ({...r, outcome: 'planned', period: target.id}))
@@ -219,6 +246,24 @@ export async function runBillingReconcile(clients: BillingClients, opts: Billing
         }),
       ),
     )
+  }
+
+  if (cacheable && kb && !opts.dryRun) {
+    // What Kill Bill holds now: what was read (or known), moved by what this run recorded. A
+    // subscription with a record not known to have landed as planned is left out (read next time).
+    const next: UsageSnapshot = new Map([...held].map(([sub, units]) => [sub, new Map(units)]))
+    for (const line of usage) {
+      if (line.period !== target.id) continue
+      if (line.outcome === 'recorded') next.get(line.subscriptionId)?.set(line.unitType, line.target)
+      else next.delete(line.subscriptionId)
+    }
+    if (!sameSnapshot(next, cached)) {
+      try {
+        await clients.usageCache!.save(target.id, next)
+      } catch (error) {
+        clients.logger?.warn({err: (error as Error).message}, 'cannot keep the usage seen in Kill Bill; the next run reads it again')
+      }
+    }
   }
 
   // ---- 3. credits -----------------------------------------------------------------------
@@ -310,4 +355,22 @@ export async function runBillingReconcile(clients: BillingClients, opts: Billing
     teams: teamChanges,
     usage,
   }
+}
+
+/** The charges of a subscription's racks equal what Kill Bill was seen to hold, unit by unit (at usage precision). */
+function matches(seen: ReadonlyMap<string, number>, racks: readonly RackCharges[]): boolean {
+  const rated = new Map<string, number>()
+  for (const r of racks) for (const [type, amount] of r.charges) rated.set(unitTypeOf(type), (rated.get(unitTypeOf(type)) ?? 0) + amount)
+  for (const unit of new Set([...rated.keys(), ...seen.keys()])) if (usageAmount(rated.get(unit) ?? 0) !== usageAmount(seen.get(unit) ?? 0)) return false
+  return true
+}
+
+function sameSnapshot(a: UsageSnapshot, b: UsageSnapshot | undefined): boolean {
+  if (b === undefined || a.size !== b.size) return false
+  for (const [sub, units] of a) {
+    const other = b.get(sub)
+    if (other === undefined || other.size !== units.size) return false
+    for (const [unit, amount] of units) if (other.get(unit) !== amount) return false
+  }
+  return true
 }

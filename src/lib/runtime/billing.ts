@@ -10,12 +10,14 @@ import type {HttpContext} from '../http/index.js'
 import {createKillBill} from '../killbill/index.js'
 import {CloudKittyClient, createOpenStack} from '../openstack/index.js'
 import type {Logger} from '../output/logger.js'
-import type {BillingClients} from '../billing/reconcile.js'
+import type {BillingClients, UsageSnapshot} from '../billing/reconcile.js'
 import {openViewStore} from '../store/index.js'
 import type {ViewStore} from '../store/types.js'
 
 /** The view store's named value holding the last month settled (`YYYY-MM`). */
 export const SETTLED_VALUE = 'billing_settled_period'
+/** The view store's named value holding the usage last seen in Kill Bill: `{period, subscriptions: {id: {unit: amount}}}`. */
+export const USAGE_VALUE = 'billing_usage_seen'
 
 export function createBillingClients(config: Config, ctx: HttpContext, logger?: Logger): {clients: BillingClients; store: ViewStore} {
   const settings = ctx.settings ?? {}
@@ -25,6 +27,8 @@ export function createBillingClients(config: Config, ctx: HttpContext, logger?: 
   const killbill = config.killbill === undefined || config.killbill === null ? undefined : createKillBill(config.killbill, context).client
   const store = openViewStore(config.store)
   if (logger) store.onWarning = (message) => logger.warn(message)
+  let snapshot: Promise<Record<string, unknown>> | undefined
+  const values = async () => (snapshot ??= store.load().then((v) => v.values))
   const clients: BillingClients = {
     cloudkitty: new CloudKittyClient(openstack.keystone, {pageSize: config.billing.page_size}),
     concertim: concertim.api,
@@ -36,12 +40,28 @@ export function createBillingClients(config: Config, ctx: HttpContext, logger?: 
       },
       async settledThrough() {
         try {
-          const v = (await store.load()).values[SETTLED_VALUE]
+          const v = (await values())[SETTLED_VALUE]
           return typeof v === 'string' ? v : undefined
         } catch (error) {
           logger?.warn({err: (error as Error).message}, 'cannot read which month was last settled; settling the previous month again (records nothing twice)')
           return undefined
         }
+      },
+    },
+    usageCache: {
+      async load(periodId) {
+        const v = (await values())[USAGE_VALUE] as {period?: unknown; subscriptions?: unknown} | undefined
+        if (v?.period !== periodId || typeof v.subscriptions !== 'object' || v.subscriptions === null) return undefined
+        const out: UsageSnapshot = new Map()
+        for (const [sub, units] of Object.entries(v.subscriptions as Record<string, unknown>)) {
+          if (typeof units !== 'object' || units === null) continue
+          out.set(sub, new Map(Object.entries(units as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === 'number')))
+        }
+        return out
+      },
+      async save(periodId, seen) {
+        const subscriptions = Object.fromEntries([...seen].map(([sub, units]) => [sub, Object.fromEntries(units)]))
+        await store.apply({values: {[USAGE_VALUE]: {period: periodId, subscriptions}}})
       },
     },
   }

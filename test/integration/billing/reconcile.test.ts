@@ -1,4 +1,5 @@
 import {expect} from 'chai'
+import {rmSync} from 'node:fs'
 
 import {periodAt} from '../../../src/lib/billing/period.js'
 import {ratedFrames} from '../../../src/sim/rating.js'
@@ -61,6 +62,20 @@ describe('billing reconcile (in-process, simulator)', function () {
     expect(again.exitCode).to.equal(0)
     expect(again.writes, JSON.stringify(again.ledger.summary.filter((r) => r.method !== 'GET'))).to.equal(0)
     expect(again.counts.usagePlanned + again.counts.costChanges + again.counts.teamChanges).to.equal(0)
+  })
+
+  it('a no-change run reads no usage from Kill Bill (the usage last seen is kept); with the view lost it reads it and records nothing', async () => {
+    await w.bill()
+    const usageGets = (r: {ledger: {summary: {count: number; method: string; system: string}[]}}) => r.ledger.summary.filter((x) => x.system === 'killbill' && x.method === 'GET').reduce((n, x) => n + x.count, 0)
+    const again = await w.bill()
+    const accounts = new Set([...w.sim.concertim.teams.values()].map((t) => t.billing_acct_id)).size
+    expect(usageGets(again)).to.equal(accounts) // the credits' account reads only
+    rmSync(w.storePath, {force: true})
+    const rows = w.sim.killbill.usage.length
+    const lost = await w.bill()
+    expect(usageGets(lost)).to.be.greaterThan(accounts)
+    expect(lost.writes).to.equal(0)
+    expect(w.sim.killbill.usage.length).to.equal(rows)
   })
 
   it('a rating change writes only what it changes and posts only the delta', async () => {
