@@ -10,7 +10,8 @@
  * own time, calls and writes by system, CloudKitty calls, the counts, and the targets.
  */
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {loadavg} from 'node:os'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -30,7 +31,18 @@ function option(args: string[], name: string, fallback: string): string {
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback
 }
 
-async function billMeasured(configPath: string): Promise<{code: null | number; result?: BillingReconcileResult; stderr: string; wallMs: number}> {
+/** CPU time (user + system) of a live process, ms (USER_HZ 100); undefined once it has gone. */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return undefined
+  }
+}
+
+async function billMeasured(configPath: string): Promise<{code: null | number; cpuMs?: number; result?: BillingReconcileResult; stderr: string; wallMs: number}> {
   const started = performance.now()
   const child = spawn(process.execPath, ['bin/run.js', 'billing', 'reconcile', '--json', '--config', configPath], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
   let stdout = ''
@@ -41,16 +53,22 @@ async function billMeasured(configPath: string): Promise<{code: null | number; r
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString()
   })
+  let cpu: number | undefined
+  const poll = setInterval(() => {
+    const used = child.pid === undefined ? undefined : cpuMs(child.pid)
+    if (used !== undefined) cpu = Math.max(cpu ?? 0, used)
+  }, 10)
   const code = await new Promise<null | number>((resolve) => {
     child.on('close', (c) => resolve(c))
   })
+  clearInterval(poll)
   let result: BillingReconcileResult | undefined
   try {
     result = JSON.parse(stdout) as BillingReconcileResult
   } catch {
     result = undefined
   }
-  return {code, result, stderr: stderr.slice(-2000), wallMs: Math.round(performance.now() - started)}
+  return {code, cpuMs: cpu, result, stderr: stderr.slice(-2000), wallMs: Math.round(performance.now() - started)}
 }
 
 function summary(name: string, m: Awaited<ReturnType<typeof billMeasured>>): Record<string, unknown> {
@@ -61,6 +79,7 @@ function summary(name: string, m: Awaited<ReturnType<typeof billMeasured>>): Rec
     exitCode: m.code,
     wallMs: m.wallMs,
     runMs: r?.durationMs ?? null,
+    cliCpuMs: m.cpuMs ?? null,
     cloudkittyCalls: calls.cloudkitty?.calls ?? 0,
     calls: Object.values(calls).reduce((n, s) => n + s.calls, 0),
     writes: Object.values(calls).reduce((n, s) => n + s.writes, 0),
@@ -100,6 +119,7 @@ export async function run(args: string[]): Promise<void> {
         {
           cloud: {devices: sim.concertim.devices.size, racks: sim.concertim.racks.size, servers: sim.world.servers.size, subscriptions: sim.killbill.subscriptions.size, teams: sim.concertim.teams.size, volumes: sim.world.volumes.size},
           latencyMs,
+          loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
           preset,
           runs,
           syncMs,
