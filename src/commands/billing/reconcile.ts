@@ -70,6 +70,8 @@ Exit codes: 0 done, 1 a system unreadable (nothing written to Concertim), 2 usag
       for (const o of report.overRecorded) {
         this.logger.warn({period: o.period, rack: o.rackName, subscriptionId: o.subscriptionId, unitType: o.unitType}, `Kill Bill holds ${o.recorded} of ${o.unitType} for rack ${o.rackName} but CloudKitty now rates ${o.rated}: not reversed (see README "Billing")`)
       }
+      // One line per run on stderr, so that cron's and journald's logs keep a record of each.
+      this.logger.info({calls: result.calls, counts: report.counts, dryRun, durationMs: result.durationMs, period: report.period.id, settled: report.settled}, `billing reconcile: ${summaryLine(report)}`)
       this.render(result)
       process.exitCode = report.exitCode
       return result
