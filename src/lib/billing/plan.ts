@@ -44,8 +44,10 @@ export interface TeamChange {
 export interface RackCharges {
   /** The Kill Bill account of the rack's team. */
   accountId: string
-  /** CloudKitty type → month-to-date amount of the rack's devices. */
+  /** CloudKitty type → month-to-date amount of the rack's devices (and of the members it had earlier this month). */
   charges: Map<string, number>
+  /** The cloud ids billed to the subscription this month: its devices now and the members remembered. */
+  members: Set<string>
   rackId: string
   rackName: string
   subscriptionId: string
@@ -72,9 +74,19 @@ function str(v: unknown): string | undefined {
 }
 
 /** Device and rack costs, and each billable rack's charges. */
-export function planCosts(input: {devices: readonly Device[]; racks: readonly Rack[]; ratings: Pick<Ratings, 'byResource'>}): CostPlan {
+export function planCosts(input: {
+  devices: readonly Device[]
+  /**
+   * Subscription → cloud ids its rack held earlier in the period. A server deleted mid-month leaves
+   * its rack (its device is deleted) but keeps its month-to-date in CloudKitty: it stays billed to
+   * the subscription, or the rack's charges would fall and its remaining usage go unbilled.
+   */
+  members?: ReadonlyMap<string, ReadonlySet<string>>
+  racks: readonly Rack[]
+  ratings: Pick<Ratings, 'byResource'>
+}): CostPlan {
   const changes: CostChange[] = []
-  const rackTotals = new Map<string, {charges: Map<string, number>; total: number}>()
+  const rackTotals = new Map<string, {charges: Map<string, number>; ids: Set<string>; total: number}>()
   let unrated = 0
   for (const d of input.devices) {
     const cloudId = str(d.metadata?.[DeviceMetadata.instanceId])
@@ -84,7 +96,8 @@ export function planCosts(input: {devices: readonly Device[]; racks: readonly Ra
     let total = 0
     const rackId = d.location?.rack_id
     let rack = rackId === undefined ? undefined : rackTotals.get(rackId)
-    if (rack === undefined && rackId !== undefined) rackTotals.set(rackId, (rack = {charges: new Map(), total: 0}))
+    if (rack === undefined && rackId !== undefined) rackTotals.set(rackId, (rack = {charges: new Map(), ids: new Set(), total: 0}))
+    rack?.ids.add(cloudId)
     for (const [type, amount] of rated ?? []) {
       total += amount
       if (rack) rack.charges.set(type, (rack.charges.get(type) ?? 0) + amount)
@@ -104,7 +117,14 @@ export function planCosts(input: {devices: readonly Device[]; racks: readonly Ra
     if (from !== to) changes.push({from, id: r.id, kind: 'rack', name: r.name, to})
     const accountId = str(r.owner?.billing_acct_id)
     if (accountId !== undefined && isSubscriptionId(r.order_id)) {
-      billable.push({accountId, charges: totals?.charges ?? new Map(), rackId: r.id, rackName: r.name, subscriptionId: r.order_id, teamName: r.owner.name})
+      const charges = new Map(totals?.charges ?? [])
+      const members = new Set(totals?.ids ?? [])
+      for (const id of input.members?.get(r.order_id) ?? []) {
+        if (members.has(id)) continue
+        members.add(id)
+        for (const [type, amount] of input.ratings.byResource.get(id) ?? []) charges.set(type, (charges.get(type) ?? 0) + amount)
+      }
+      billable.push({accountId, charges, members, rackId: r.id, rackName: r.name, subscriptionId: r.order_id, teamName: r.owner.name})
     }
   }
   return {billable, changes, unrated}

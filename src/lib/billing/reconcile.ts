@@ -51,7 +51,12 @@ export interface BillingClients {
    * either. Losing it costs one read per subscription, never a wrong record.
    */
   usageCache?: {load(periodId: string): Promise<UsageSnapshot | undefined>; save(periodId: string, snapshot: UsageSnapshot): Promise<void>}
+  /** The cloud ids each subscription's rack held earlier in a month (the view store): see `planCosts`. */
+  membership?: {load(periodId: string): Promise<Membership>; save(periodId: string, members: Membership): Promise<void>}
 }
+
+/** Subscription id → cloud ids. */
+export type Membership = Map<string, Set<string>>
 
 /** Subscription id → unit type → amount. */
 export type UsageSnapshot = Map<string, Map<string, number>>
@@ -177,8 +182,19 @@ export async function runBillingReconcile(clients: BillingClients, opts: Billing
   }
   const [ratings, previousRatings] = await Promise.all([readPeriod(target), settlePrevious ? readPeriod(previous) : Promise.resolve(undefined)])
 
-  const costPlan = planCosts({devices, racks, ratings})
+  const remembered = async (p: BillingPeriod): Promise<Membership> => {
+    if (!kb || !clients.membership) return new Map()
+    try {
+      return await clients.membership.load(p.id)
+    } catch (error) {
+      clients.logger?.warn({err: (error as Error).message}, `cannot read which servers the racks held earlier in ${p.id}; billing their current devices only`)
+      return new Map()
+    }
+  }
+  const [members, previousMembers] = await Promise.all([remembered(target), settlePrevious ? remembered(previous) : Promise.resolve(new Map() as Membership)])
+  const costPlan = planCosts({devices, members, racks, ratings})
   const billable = kb ? costPlan.billable : []
+  if (kb && clients.membership && !opts.dryRun) await keepMembers(clients, target, members, billable)
   // The cache covers the whole current month's billing, so it is used (and kept) only by full runs of it.
   const cacheable = !settling && opts.team === undefined && clients.usageCache !== undefined
   let cached: UsageSnapshot | undefined
@@ -221,7 +237,8 @@ export async function runBillingReconcile(clients: BillingClients, opts: Billing
   const usage: UsageLine[] = usagePlan.records.map((r) => ({...r, outcome: 'planned', period: target.id}))
   const overRecorded = usagePlan.overRecorded.map((o) => ({...o, period: target.id}))
   if (settlePrevious && previousRatings && heldPrevious) {
-    const previousBillable = planCosts({devices, racks, ratings: previousRatings}).billable
+    const previousBillable = planCosts({devices, members: previousMembers, racks, ratings: previousRatings}).billable
+    if (clients.membership && !opts.dryRun) await keepMembers(clients, previous, previousMembers, previousBillable)
     const prev = planUsage({billable: previousBillable, period: previous, recordDate: previous.lastDay, rolledUp: heldPrevious})
     usage.push(...prev.records.map((r): UsageLine => ({...r, outcome: 'planned', period: previous.id})))
     overRecorded.push(...prev.overRecorded.map((o) => ({...o, period: previous.id})))
@@ -373,4 +390,25 @@ function sameSnapshot(a: UsageSnapshot, b: UsageSnapshot | undefined): boolean {
     for (const [unit, amount] of units) if (other.get(unit) !== amount) return false
   }
   return true
+}
+
+/** Remember the members billed to each subscription in the period (those already remembered and the devices now), when new ones appeared. */
+async function keepMembers(clients: BillingClients, p: BillingPeriod, known: Membership, billable: readonly RackCharges[]): Promise<void> {
+  let grew = false
+  const next: Membership = new Map([...known].map(([sub, ids]) => [sub, new Set(ids)]))
+  for (const r of billable) {
+    let ids = next.get(r.subscriptionId)
+    if (ids === undefined) next.set(r.subscriptionId, (ids = new Set()))
+    for (const id of r.members) {
+      if (ids.has(id)) continue
+      ids.add(id)
+      grew = true
+    }
+  }
+  if (!grew) return
+  try {
+    await clients.membership!.save(p.id, next)
+  } catch (error) {
+    clients.logger?.warn({err: (error as Error).message}, `cannot remember which servers the racks held in ${p.id}; a server deleted later this month may go unbilled`)
+  }
 }

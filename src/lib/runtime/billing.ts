@@ -10,7 +10,7 @@ import type {HttpContext} from '../http/index.js'
 import {createKillBill} from '../killbill/index.js'
 import {CloudKittyClient, createOpenStack} from '../openstack/index.js'
 import type {Logger} from '../output/logger.js'
-import type {BillingClients, UsageSnapshot} from '../billing/reconcile.js'
+import type {BillingClients, Membership, UsageSnapshot} from '../billing/reconcile.js'
 import {openViewStore} from '../store/index.js'
 import type {ViewStore} from '../store/types.js'
 
@@ -18,6 +18,8 @@ import type {ViewStore} from '../store/types.js'
 export const SETTLED_VALUE = 'billing_settled_period'
 /** The view store's named value holding the usage last seen in Kill Bill: `{period, subscriptions: {id: {unit: amount}}}`. */
 export const USAGE_VALUE = 'billing_usage_seen'
+/** The view store's named value holding the members billed to each subscription: `{<YYYY-MM>: {subscription: [cloud ids]}}` (the last two months). */
+export const MEMBERS_VALUE = 'billing_members'
 
 export function createBillingClients(config: Config, ctx: HttpContext, logger?: Logger): {clients: BillingClients; store: ViewStore} {
   const settings = ctx.settings ?? {}
@@ -46,6 +48,23 @@ export function createBillingClients(config: Config, ctx: HttpContext, logger?: 
           logger?.warn({err: (error as Error).message}, 'cannot read which month was last settled; settling the previous month again (records nothing twice)')
           return undefined
         }
+      },
+    },
+    membership: {
+      async load(periodId) {
+        const all = (await values())[MEMBERS_VALUE] as Record<string, unknown> | undefined
+        const of = all?.[periodId]
+        const out: Membership = new Map()
+        if (typeof of !== 'object' || of === null) return out
+        for (const [sub, ids] of Object.entries(of as Record<string, unknown>)) if (Array.isArray(ids)) out.set(sub, new Set(ids.filter((i): i is string => typeof i === 'string')))
+        return out
+      },
+      async save(periodId, members) {
+        const all = {...((await values())[MEMBERS_VALUE] as Record<string, unknown> | undefined), [periodId]: Object.fromEntries([...members].map(([sub, ids]) => [sub, [...ids].sort()]))}
+        // The last two months: the current one and the one being settled.
+        const kept = Object.fromEntries(Object.entries(all).sort(([a], [b]) => b.localeCompare(a)).slice(0, 2))
+        await store.apply({values: {[MEMBERS_VALUE]: kept}})
+        ;(await values())[MEMBERS_VALUE] = kept
       },
     },
     usageCache: {

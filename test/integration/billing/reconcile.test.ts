@@ -108,6 +108,26 @@ describe('billing reconcile (in-process, simulator)', function () {
     expect(patches).to.equal(run.costs.length + run.teams.length)
   })
 
+  it("a server deleted mid-month stays billed to its rack's subscription, and the rack's other servers keep being billed", async () => {
+    await w.bill()
+    const c = w.sim.concertim
+    const rack = [...c.racks.values()].find((r) => c.devicesOfRack(r.id).filter(({device}) => device.type === 'Instance').length >= 2)!
+    const gone = c.devicesOfRack(rack.id).find(({device}) => device.type === 'Instance')!.device.metadata.openstack_instance_id as string
+    w.sim.changes.deleteServer(gone)
+    w.clock.now += HOUR
+    const synced = await w.sync()
+    expect(synced.results.filter((r) => r.error !== undefined)).to.deep.equal([])
+    expect([...c.devices.values()].some((d) => d.metadata.openstack_instance_id === gone)).to.equal(false)
+    const run = await w.bill()
+    expect(run.overRecorded).to.deep.equal([])
+    // Kill Bill = what CloudKitty rates the rack's devices now, plus the deleted server's month-to-date.
+    const p = periodAt(w.clock.now)
+    const expected = expectedUsage(w)
+    const units = expected.get(rack.order_id)!
+    for (const [type, rate] of ratedByResource(w, p.startMs, p.endMs).get(gone) ?? []) units.set(`openstack-billed-${type}`, Math.round(((units.get(`openstack-billed-${type}`) ?? 0) + rate) * 1e6) / 1e6)
+    expect(plain(killBillUsage(w))).to.deep.equal(plain(expected))
+  })
+
   it('costs grow as servers run: an hour later every running server costs more', async () => {
     await w.bill()
     w.clock.now += HOUR

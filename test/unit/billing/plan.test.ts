@@ -92,6 +92,18 @@ describe('billing: planCosts', () => {
     expect(plan.billable).to.have.length(1)
     expect(plan.billable[0].charges.get('instance')).to.be.closeTo(1.254, 1e-9)
   })
+  it("a member remembered from earlier in the month (its device gone) stays in its subscription's charges, not in the rack's cost", () => {
+    const plan = planCosts({
+      devices: [device('d1', 'a', '1.00')],
+      members: new Map([[SUB, new Set(['gone'])]]),
+      racks: [rack({cost: '1.00'})],
+      ratings: ratings([['a', 'instance', 'p1', 1], ['gone', 'instance', 'p1', 4]]),
+    })
+    expect(plan.changes).to.deep.equal([])
+    expect(plan.billable[0].charges.get('instance')).to.equal(5)
+    expect([...plan.billable[0].members].sort()).to.deep.equal(['a', 'gone'])
+  })
+
   it('hand-made racks are left alone; racks without a Kill Bill order or account are not billed', () => {
     const plan = planCosts({
       devices: [],
@@ -107,7 +119,7 @@ describe('billing: planCosts', () => {
 
 describe('billing: planUsage', () => {
   const period = parsePeriod('2026-12')!
-  const billable: RackCharges[] = [{accountId: ACCOUNT, charges: new Map([['instance', 2.5000000000000004], ['vcpus', 1]]), rackId: 'r1', rackName: 'rack-1', subscriptionId: SUB, teamName: 'acme'}]
+  const billable: RackCharges[] = [{accountId: ACCOUNT, charges: new Map([['instance', 2.5000000000000004], ['vcpus', 1]]), members: new Set(), rackId: 'r1', rackName: 'rack-1', subscriptionId: SUB, teamName: 'acme'}]
   const cases: {held: [string, number][]; name: string; out: {amount: number; recorded: number; unit: string}[]; over: string[]}[] = [
     {held: [], name: 'nothing recorded yet: the whole month-to-date', out: [{amount: 2.5, recorded: 0, unit: 'openstack-billed-instance'}, {amount: 1, recorded: 0, unit: 'openstack-billed-vcpus'}], over: []},
     {held: [['openstack-billed-instance', 2], ['openstack-billed-vcpus', 1]], name: 'part recorded: the delta only', out: [{amount: 0.5, recorded: 2, unit: 'openstack-billed-instance'}], over: []},
