@@ -171,7 +171,20 @@ export async function runBillingReconcile(clients: BillingClients, opts: Billing
 
   const settledThrough = settling || !kb ? undefined : await clients.settlement?.settledThrough()
   const previous = previousPeriod(current)
-  const settlePrevious = !settling && kb !== undefined && (settledThrough === undefined || settledThrough < previous.id)
+  const remembered = async (p: BillingPeriod): Promise<Membership> => {
+    if (!kb || !clients.membership) return new Map()
+    try {
+      return await clients.membership.load(p.id)
+    } catch (error) {
+      clients.logger?.warn({err: (error as Error).message}, `cannot read which servers the racks held earlier in ${p.id}; billing their current devices only`)
+      return new Map()
+    }
+  }
+  const previousMembers = settling ? new Map() : await remembered(previous)
+  // The previous month is settled when this tool billed it (it remembers its members) and it is not
+  // marked settled yet. A first run ever does not bill a month retroactively: --period does that.
+  const billedPrevious = clients.membership === undefined || previousMembers.size > 0 || settledThrough !== undefined
+  const settlePrevious = !settling && kb !== undefined && billedPrevious && (settledThrough === undefined || settledThrough < previous.id)
 
   const readPeriod = async (p: BillingPeriod): Promise<Ratings> => {
     try {
@@ -182,16 +195,7 @@ export async function runBillingReconcile(clients: BillingClients, opts: Billing
   }
   const [ratings, previousRatings] = await Promise.all([readPeriod(target), settlePrevious ? readPeriod(previous) : Promise.resolve(undefined)])
 
-  const remembered = async (p: BillingPeriod): Promise<Membership> => {
-    if (!kb || !clients.membership) return new Map()
-    try {
-      return await clients.membership.load(p.id)
-    } catch (error) {
-      clients.logger?.warn({err: (error as Error).message}, `cannot read which servers the racks held earlier in ${p.id}; billing their current devices only`)
-      return new Map()
-    }
-  }
-  const [members, previousMembers] = await Promise.all([remembered(target), settlePrevious ? remembered(previous) : Promise.resolve(new Map() as Membership)])
+  const members = await remembered(target)
   const costPlan = planCosts({devices, members, racks, ratings})
   const billable = kb ? costPlan.billable : []
   if (kb && clients.membership && !opts.dryRun) await keepMembers(clients, target, members, billable)

@@ -50,10 +50,10 @@ describe('billing reconcile (in-process, simulator)', function () {
     }
     expect(plain(killBillUsage(w))).to.deep.equal(plain(expectedUsage(w)))
     expect(run.counts.usageRecorded).to.be.greaterThan(0)
-    // Bulk: CloudKitty is read in one summary page for the whole cloud — and once more, on the
-    // first run ever, for the previous month, which nothing has settled yet.
-    expect(run.settled?.id).to.equal(periodAt(p.startMs - 1).id)
-    expect(run.ledger.bySystem().cloudkitty.calls).to.equal(2)
+    // Bulk: CloudKitty is read in one summary page for the whole cloud. A first run ever does not
+    // bill the previous month retroactively (nothing says this tool billed it; --period does that).
+    expect(run.settled).to.equal(undefined)
+    expect(run.ledger.bySystem().cloudkitty.calls).to.equal(1)
   })
 
   it('a second run with no rating change writes nothing', async () => {
