@@ -199,6 +199,22 @@ describe('billing reconcile (in-process, simulator)', function () {
     expect(err?.hint).to.contain(team.name)
   })
 
+  it("a rack whose order Kill Bill does not know is reported (exit 3); the others are billed", async () => {
+    const c = w.sim.concertim
+    const rack = [...c.racks.values()][0]
+    const unknown = '00000000-0000-4000-8000-00000000beef'
+    c.renameRack(rack, {order_id: unknown})
+    const run = await w.bill()
+    expect(run.exitCode).to.equal(3)
+    expect(run.problems.map((p) => p.id)).to.deep.equal([unknown])
+    expect(run.usage.some((u) => u.subscriptionId === unknown)).to.equal(false)
+    const expected = expectedUsage(w)
+    expected.delete(unknown)
+    const held = killBillUsage(w)
+    held.delete(unknown)
+    expect(plain(held)).to.deep.equal(plain(expected))
+  })
+
   it('a 422 from Concertim is reported with its message and the rest goes on (exit 3)', async () => {
     const bad = [...w.sim.concertim.devices.values()][0]
     bad.name = 'hand edited name'
