@@ -3,6 +3,7 @@
  * Each scenario is a module of this folder exporting `run(args)`, which prints its figures as JSON.
  */
 const SCENARIOS: Record<string, () => Promise<{run(args: string[]): Promise<void>}>> = {
+  billing: async () => import('./billing.js'),
   http: async () => import('./http.js'),
   listen: async () => import('./listen.js'),
   metrics: async () => import('./metrics.js'),

@@ -87,6 +87,19 @@ export interface HttpSection {
 }
 
 /** `metrics push` (Gnocchi → the metric reporting daemon); durations in seconds. */
+/** `billing reconcile`: CloudKitty → Concertim costs and credits → Kill Bill usage. */
+export interface BillingSection {
+  /** Requests in flight at once to Kill Bill and to Concertim during a run. */
+  concurrency: number
+  /** Rows per CloudKitty summary page (one page per call; CloudKitty's own default is 100). */
+  page_size: number
+  /**
+   * Minutes into a new month during which the previous month is still settled on every run
+   * (CloudKitty rates a period some time after it ends); the first run after is its last settlement.
+   */
+  settle_grace_minutes: number
+}
+
 export interface MetricsSection {
   /**
    * Servers per batch: one Gnocchi aggregates query per resource type per batch; a batch's readings
@@ -210,6 +223,7 @@ export interface IdentitySection {
 }
 
 export interface Config {
+  billing: BillingSection
   billing_platform?: 'killbill'
   cloud_type: 'openstack'
   concertim: ConcertimSection
@@ -242,6 +256,17 @@ const int = (dflt: number, minimum: number, examples: number[], maximum?: number
 export const configSchema: SchemaObject = {
   additionalProperties: true,
   properties: {
+    billing: {
+      additionalProperties: false,
+      default: {},
+      properties: {
+        concurrency: int(16, 1, [16], 256),
+        page_size: int(5000, 1, [5000], 100_000),
+        settle_grace_minutes: int(180, 0, [180], 10_080),
+      },
+      required: [],
+      type: 'object',
+    },
     billing_platform: {enum: ['killbill'], examples: ['killbill'], nullable: true, type: 'string'},
     cloud_type: {default: 'openstack', enum: ['openstack'], examples: ['openstack'], type: 'string'},
     concertim: {
@@ -467,7 +492,7 @@ export const configSchema: SchemaObject = {
 }
 
 /** Sections whose keys may be overridden from the environment (`CONCERTIM_OS_<SECTION>_<KEY>`). */
-export const SECTIONS = ['openstack', 'concertim', 'rmq', 'killbill', 'http', 'store', 'metrics', 'sync', 'listen', 'identity'] as const
+export const SECTIONS = ['openstack', 'concertim', 'rmq', 'killbill', 'http', 'store', 'metrics', 'sync', 'listen', 'identity', 'billing'] as const
 
 /**
  * Secret keys and where they may also come from: a `<key>_file` sibling (read at start-up) or the

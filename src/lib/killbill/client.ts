@@ -221,6 +221,15 @@ export class KillBillClient {
     return (await this.http.get<RolledUpUsage>(`${KB_PREFIX}/usages/${enc(subscriptionId)}/${enc(unitType)}`, {params: {endDate: range.endDate, startDate: range.startDate}})).data
   }
 
+  /**
+   * Every unit type's usage of a subscription summed over `[startDate, endDate)`, in one call
+   * (`GET /usages/{subscriptionId}`); null when Kill Bill does not know the subscription (404).
+   */
+  async rolledUpUsage(subscriptionId: string, range: {endDate: string; startDate: string}): Promise<RolledUpUsage | null> {
+    const res = await this.http.get<RolledUpUsage>(`${KB_PREFIX}/usages/${enc(subscriptionId)}`, {accept: [404], params: {endDate: range.endDate, startDate: range.startDate}})
+    return res.status === 404 ? null : res.data
+  }
+
   // -------------------------------------------------------------------------------------------
   // Credits and invoices
 
@@ -244,6 +253,18 @@ export class KillBillClient {
 
   async accountInvoicesPage(accountId: string, page: PageRequest = {}): Promise<Page<Invoice>> {
     return this.page<Invoice>(`${KB_PREFIX}/accounts/${enc(accountId)}/invoices/pagination`, page)
+  }
+
+  /** Some invoices of an account, with their items (`invoicesFilter`, `includeInvoiceComponents`), in one call. */
+  async accountInvoicesWithItems(accountId: string, invoiceIds: readonly string[]): Promise<Invoice[]> {
+    if (invoiceIds.length === 0) return []
+    const params = {includeInvoiceComponents: true, invoicesFilter: invoiceIds.join(',')}
+    return (await this.http.get<Invoice[]>(`${KB_PREFIX}/accounts/${enc(accountId)}/invoices`, {params})).data
+  }
+
+  /** One invoice with its items; null when unknown (404). */
+  async invoiceWithItems(invoiceId: string): Promise<Invoice | null> {
+    return this.getOrNull<Invoice>(`${KB_PREFIX}/invoices/${enc(invoiceId)}`, {withItems: true})
   }
 
   async invoice(invoiceId: string): Promise<Invoice | null> {
