@@ -3,6 +3,7 @@
  * Each scenario is a module of this folder exporting `run(args)`, which prints its figures as JSON.
  */
 const SCENARIOS: Record<string, () => Promise<{run(args: string[]): Promise<void>}>> = {
+  billing: async () => import('./billing.js'),
   http: async () => import('./http.js'),
   listen: async () => import('./listen.js'),
   metrics: async () => import('./metrics.js'),
@@ -10,6 +11,7 @@ const SCENARIOS: Record<string, () => Promise<{run(args: string[]): Promise<void
   sim: async () => import('./sim.js'),
   startup: async () => import('./startup.js'),
   sync: async () => import('./sync.js'),
+  users: async () => import('./users.js'),
 }
 
 const [name, ...args] = process.argv.slice(2)

@@ -48,6 +48,11 @@ export class SimApp {
   pageOf?: (r: SimRequest) => number | undefined
   /** Headers every reply of this app carries (e.g. Keystone's `Vary: X-Auth-Token`). */
   readonly defaultHeaders: Record<string, string> = {}
+  /**
+   * Called after a request was handled (its effect is in the world) and before the reply is sent:
+   * tests use it to stop a client at that very moment (e.g. kill it after a write landed).
+   */
+  onHandled?: (r: SimRequest, reply: SimReply) => Promise<void> | void
   readonly stats: SimAppStats = {handlerNs: 0n, requests: 0}
   private fallback: SimHandler = () => ({body: {error: 'Not Found', status: 404}, status: 404})
   private readonly routes: Route[] = []
@@ -132,6 +137,7 @@ export class SimApp {
     reply ??= await this.fallback(r)
     this.stats.requests++
     this.stats.handlerNs += process.hrtime.bigint() - started
+    if (this.onHandled !== undefined) await this.onHandled(r, reply)
     send(res, {...reply, headers: {...this.defaultHeaders, ...reply.headers}}, r.method === 'HEAD')
   }
 }

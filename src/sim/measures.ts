@@ -54,6 +54,14 @@ export function series(metric: GnocchiMetric, policy: ArchivePolicy, q: SeriesQu
   let end = last
   if (q.stop !== undefined) end = Math.min(end, Math.ceil(q.stop / gMs) * gMs - gMs)
   const out: Point[] = []
+  const pMs = (metric.pollingS ?? 0) * 1000
+  if (pMs > 0 && pMs < gMs && metric.pushed === undefined) {
+    for (let t = first; t <= end; t += gMs) {
+      const value = polledPeriod(metric, t, gMs, pMs, q)
+      if (value !== undefined) out.push([t, q.granularity, value])
+    }
+    return out
+  }
   for (let t = first; t <= end; t += gMs) {
     const v = metric.pushed?.get(t) ?? valueAt(metric, t, q.granularity)
     if (isRate) {
@@ -62,6 +70,29 @@ export function series(metric: GnocchiMetric, policy: ArchivePolicy, q: SeriesQu
     } else out.push([t, q.granularity, aggregateOfOne(q.aggregation, v)])
   }
   return out
+}
+
+/**
+ * One period of a metric measured every `pMs` (< the granularity) from its creation: `mean` of the
+ * measures taken in the period so far (the current period is still filling), `rate:mean` the mean of
+ * the differences between consecutive measures (the first one's predecessor is the last measure
+ * before the period) — Gnocchi's carbonara. Undefined when the period holds no measure yet.
+ */
+function polledPeriod(metric: GnocchiMetric, t: number, gMs: number, pMs: number, q: SeriesQuery): number | undefined {
+  const born = metric.createdAt
+  const firstAt = t <= born ? born : born + Math.ceil((t - born) / pMs) * pMs
+  const lastAt = Math.min(t + gMs - 1, q.now)
+  if (firstAt > lastAt) return undefined
+  const n = Math.floor((lastAt - firstAt) / pMs) + 1
+  if (q.aggregation.startsWith('rate:')) {
+    const before = firstAt - pMs
+    if (before < born) return n > 1 ? round((valueAt(metric, firstAt + (n - 1) * pMs, q.granularity) - valueAt(metric, firstAt, q.granularity)) / (n - 1)) : undefined
+    return round((valueAt(metric, firstAt + (n - 1) * pMs, q.granularity) - valueAt(metric, before, q.granularity)) / n)
+  }
+  if (q.aggregation === 'count') return n
+  let sum = 0
+  for (let k = 0; k < n; k++) sum += valueAt(metric, firstAt + k * pMs, q.granularity)
+  return round(sum / n)
 }
 
 const TIMES = new Map<number, string>()

@@ -313,6 +313,12 @@ export interface GnocchiMetric {
   unit: string
   /** Measures pushed explicitly (e.g. by a test); they replace the model's values when present. */
   pushed?: Map<number, number>
+  /**
+   * Seconds between Ceilometer's measures of this metric (its polling interval). Unset: one measure
+   * per period, at its start. Shorter than the granularity: several per period, so `mean` averages
+   * them and `rate:*` is the change per polling interval, as real Gnocchi computes them.
+   */
+  pollingS?: number
 }
 
 export interface GnocchiResource {
@@ -508,6 +514,29 @@ export class World {
     if (set === undefined || !set.delete(a.roleId)) return
     const i = this.assignments.findIndex((x) => x.userId === a.userId && x.projectId === a.projectId && x.roleId === a.roleId)
     if (i >= 0) this.assignments.splice(i, 1)
+  }
+
+  /** Keystone's `[security_compliance] password_regex` (and its description), when the test sets one. */
+  passwordPolicy?: {description: string; regex: RegExp}
+
+  /** Delete a Keystone user and its role assignments (what `DELETE /v3/users/{id}` does). */
+  removeUser(id: string): boolean {
+    const u = this.users.get(id)
+    if (u === undefined) return false
+    this.users.delete(id)
+    this.userNames.delete(`${u.domainId}/${u.name}`)
+    for (const a of this.assignments.filter((x) => x.userId === id)) this.revoke(a)
+    return true
+  }
+
+  /** Delete a Keystone project and the role assignments on it (what `DELETE /v3/projects/{id}` does). */
+  removeProject(id: string): boolean {
+    const p = this.projects.get(id)
+    if (p === undefined) return false
+    this.projects.delete(id)
+    this.projectNames.delete(`${p.domainId}/${p.name}`)
+    for (const a of this.assignments.filter((x) => x.projectId === id)) this.revoke(a)
+    return true
   }
 
   /** Gnocchi resources whose `instance_id` attribute is this server (disks, NICs). */

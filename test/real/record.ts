@@ -7,7 +7,7 @@
  * a Heat stack created, updated, failed and deleted), merges the minicloud's seed capture, and keeps
  * one body per event type in test/fixtures/recorded/notifications.json.
  *
- *   . /work/shared/minicloud/adminrc && npm run record:real [-- --notifications]
+ *   . /work/shared/minicloud/adminrc && npm run record:real [-- --notifications] [-- --only gnocchi,keystone]
  */
 import amqp from 'amqplib'
 import {execFile} from 'node:child_process'
@@ -17,6 +17,7 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {promisify} from 'node:util'
 
+import {parseLenientJson} from '../../src/lib/http/json-body.js'
 import {CALLS, type CallService, type CallTargets, HEADERS_OF_INTEREST, normalise, type RecordedAnswer, resolve, VOLATILE_HEADERS} from '../support/recorded-calls.js'
 
 const OUT = fileURLToPath(new URL('../fixtures/recorded/', import.meta.url))
@@ -93,8 +94,12 @@ async function recordHttp(): Promise<void> {
   const member = await login(memberUser, env.RECORD_MEMBER_PASSWORD ?? memberUser, env.RECORD_MEMBER_PROJECT ?? 'acme')
   const base = roots(admin)
   const t = {...(await targets(admin, member, base)), password: env.OS_PASSWORD ?? '', projectName: env.OS_PROJECT_NAME ?? 'admin', username: env.OS_USERNAME ?? 'admin'}
+  // `--only gnocchi,nova`: record those services' calls and keep the other recordings as they are.
+  const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only')
+  const only = onlyArg === undefined ? undefined : new Set(onlyArg.split(','))
   const out: Record<string, Record<string, unknown>> = {}
   for (const call of CALLS) {
+    if (only !== undefined && !only.has(call.service)) continue
     const url = `${base[call.service]}${resolve(call.path, t)}`
     const headers: Record<string, string> = {accept: 'application/json', ...call.headers}
     if (call.as !== 'none') headers['x-auth-token'] = (call.as === 'admin' ? admin : member).token
@@ -112,13 +117,16 @@ async function recordHttp(): Promise<void> {
     ;(out[call.service] ??= {})[call.name] = entry
     console.log(`${String(answer.status).padEnd(4)} ${call.method} ${call.service} ${call.path}`)
   }
-  for (const [service, calls] of Object.entries(out)) {
+  for (const [service, fresh] of Object.entries(out)) {
+    const file = join(OUT, `${service}.json`)
+    const kept = only !== undefined && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as {calls: Record<string, unknown>}).calls : {}
+    const calls = {...kept, ...fresh}
     writeFileSync(join(OUT, `${service}.json`), `${JSON.stringify({calls, recordedFrom: 'minicloud (OpenStack Zed, Debian bookworm packages)'}, null, 2)}\n`)
   }
 }
 
 function strip(a: RecordedAnswer): RecordedAnswer {
-  return {body: a.body, headers: a.headers, status: a.status}
+  return {body: a.body, headers: a.headers, status: a.status, ...(a.nonFinite ? {nonFinite: true} : {})}
 }
 
 function nextLink(a: RecordedAnswer & {rawBody?: unknown; rawLink?: string}, call: (typeof CALLS)[number]): string | undefined {
@@ -131,10 +139,15 @@ async function fetchAnswer(url: string, method: string, headers: Record<string, 
   const res = await fetch(url, {body, headers, method, redirect: 'manual'})
   const text = await res.text()
   let parsed: unknown = text
+  let nonFinite = false
   try {
     parsed = text === '' ? null : JSON.parse(text)
   } catch {
-    /* keep text */
+    // Gnocchi writes numpy's NaN bare (Python's json default): keep the body, and say so.
+    if (/\bNaN\b|\bInfinity\b/.test(text)) {
+      parsed = parseLenientJson(text)
+      nonFinite = true
+    }
   }
   const recorded: Record<string, string> = {}
   for (const h of HEADERS_OF_INTEREST) {
@@ -142,7 +155,7 @@ async function fetchAnswer(url: string, method: string, headers: Record<string, 
     if (v !== null) recorded[h] = VOLATILE_HEADERS.has(h) ? '<present>' : (normalise(v, base) as string)
   }
   const link = res.headers.get('link')?.match(/<([^>]+)>;\s*rel="next"/)?.[1]
-  return {body: normalise(parsed, base), headers: recorded, rawBody: parsed, rawLink: link, status: res.status}
+  return {body: normalise(parsed, base), headers: recorded, rawBody: parsed, rawLink: link, status: res.status, ...(nonFinite ? {nonFinite} : {})}
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -127,6 +127,7 @@ One pass by default (for cron or a systemd timer); --every keeps it resident on 
       details: dryRun || this.jsonEnabled(),
       dryRun,
       granularity: settings.granularity,
+      rateSettle: settings.rate_settle,
       ttl: settings.ttl,
       window: settings.window,
     })

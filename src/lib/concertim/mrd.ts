@@ -71,7 +71,25 @@ export class MrdClient {
       res = await attempt(token)
     } catch (error) {
       if (!(error instanceof HttpError) || error.status !== 401) throw error
-      res = await attempt(await this.tokens.renewToken(token))
+      const fresh = await this.tokens.renewToken(token)
+      try {
+        res = await attempt(fresh)
+      } catch (again) {
+        if (!(again instanceof HttpError) || again.status !== 401) throw again
+        // The app has just accepted the login and issued this token: the credentials are right, the
+        // daemon does not accept the app's tokens.
+        throw new HttpError({
+          body: again.body,
+          hint: "the Concertim app issued this token a moment ago and the metric reporting daemon refuses it: the MRD must verify tokens with the app's JWT secret (the same JWT_SECRET for both), and concertim.mrd_url must be this Concertim's MRD",
+          kind: 'status',
+          method: 'PUT',
+          problem: 'failed with HTTP 401 with a token just issued by the Concertim app',
+          serverMessage: again.serverMessage,
+          status: 401,
+          system: 'mrd',
+          url: `${this.baseUrl}${url}`,
+        })
+      }
     }
     if (res.status === 400 || res.status === 422) return {problems: problemsOf(res.data), status: 'invalid'}
     if (res.status === 404) {

@@ -112,6 +112,19 @@ export interface HttpSection {
 }
 
 /** `metrics push` (Gnocchi → the metric reporting daemon); durations in seconds. */
+/** `billing reconcile`: CloudKitty → Concertim costs and credits → Kill Bill usage. */
+export interface BillingSection {
+  /** Requests in flight at once to Kill Bill and to Concertim during a run. */
+  concurrency: number
+  /** Rows per CloudKitty summary page (one page per call; CloudKitty's own default is 100). */
+  page_size: number
+  /**
+   * Minutes into a new month during which the previous month is still settled on every run
+   * (CloudKitty rates a period some time after it ends); the first run after is its last settlement.
+   */
+  settle_grace_minutes: number
+}
+
 export interface MetricsSection {
   /**
    * Servers per batch: one Gnocchi aggregates query per resource type per batch; a batch's readings
@@ -122,9 +135,11 @@ export interface MetricsSection {
   concurrency: number
   /** Gnocchi granularity (s) to read; must be one of the archive policy's (Ceilometer's default: 300). */
   granularity: number
+  /** Seconds after its end before a Gnocchi period counts as complete for rates (Gnocchi's `metric_processing_delay`). */
+  rate_settle: number
   /** Seconds a value stays current in the MRD before it goes stale (`ttl` of each metric). */
   ttl: number
-  /** How far back (s) to look for the latest point; older points count as no data. */
+  /** How far back (s) to look for the latest point of a gauge; older points count as no data. */
   window: number
 }
 
@@ -206,12 +221,40 @@ export interface SyncSection {
   standalone_servers: 'ignore' | 'team_rack'
 }
 
+/** A role the original granted on every team project: `user` (a service user) gets `role`. */
+export interface ProjectGrant {
+  /** Only when billing is on (the original's `cloudkitty` → `rating`). */
+  billing_only: boolean
+  role: string
+  user: string
+  /** The service user's domain (id). */
+  user_domain_id: string
+}
+
+/** `users create` / `users delete` (and the later HTTP API): the cloud identities of Concertim users and teams. */
+export interface IdentitySection {
+  /** Keystone domain (id) of the users and projects made for Concertim. */
+  domain_id: string
+  /** Description of every project made for a team: with the project prefix, what marks it as ours. */
+  project_description: string
+  /** Roles granted on every team project (the original: admin→admin, concertim→watcher, cloudkitty→rating with billing). */
+  project_grants: ProjectGrant[]
+  /** Keystone project name = prefix + team name (the original: `CM_`; '' for none). */
+  project_prefix: string
+  /** Description of every user made for a Concertim user: what marks it as ours. */
+  user_description: string
+  /** Keystone user name = prefix + login (the original: `CM_`; '' for none). */
+  user_prefix: string
+}
+
 export interface Config {
   api: ApiSection
+  billing: BillingSection
   billing_platform?: 'killbill'
   cloud_type: 'openstack'
   concertim: ConcertimSection
   http: HttpSection
+  identity: IdentitySection
   killbill?: KillBillSection
   /** Directory of the lock files that stop overlapping runs of one command. */
   listen: ListenSection
@@ -259,6 +302,17 @@ export const configSchema: SchemaObject = {
       required: [],
       type: 'object',
     },
+    billing: {
+      additionalProperties: false,
+      default: {},
+      properties: {
+        concurrency: int(16, 1, [16], 256),
+        page_size: int(5000, 1, [5000], 100_000),
+        settle_grace_minutes: int(180, 0, [180], 10_080),
+      },
+      required: [],
+      type: 'object',
+    },
     billing_platform: {enum: ['killbill'], examples: ['killbill'], nullable: true, type: 'string'},
     cloud_type: {default: 'openstack', enum: ['openstack'], examples: ['openstack'], type: 'string'},
     concertim: {
@@ -286,6 +340,39 @@ export const configSchema: SchemaObject = {
         retries: int(4, 0, [4], 20),
         retry_base_ms: int(250, 0, [250]),
         timeout_ms: int(30_000, 1, [30_000]),
+      },
+      required: [],
+      type: 'object',
+    },
+    identity: {
+      additionalProperties: false,
+      default: {},
+      properties: {
+        domain_id: {default: 'default', examples: ['default'], minLength: 1, type: 'string'},
+        project_description: {default: 'Concertim Managed Project', examples: ['Concertim Managed Project'], minLength: 1, type: 'string'},
+        project_grants: {
+          default: [
+            {billing_only: false, role: 'admin', user: 'admin', user_domain_id: 'default'},
+            {billing_only: false, role: 'watcher', user: 'concertim', user_domain_id: 'default'},
+            {billing_only: true, role: 'rating', user: 'cloudkitty', user_domain_id: 'default'},
+          ],
+          examples: [[{role: 'admin', user: 'admin'}, {role: 'watcher', user: 'concertim'}, {billing_only: true, role: 'rating', user: 'cloudkitty'}]],
+          items: {
+            additionalProperties: false,
+            properties: {
+              billing_only: bool(false),
+              role: {examples: ['watcher'], minLength: 1, type: 'string'},
+              user: {examples: ['concertim'], minLength: 1, type: 'string'},
+              user_domain_id: {default: 'default', examples: ['default'], minLength: 1, type: 'string'},
+            },
+            required: ['user', 'role'],
+            type: 'object',
+          },
+          type: 'array',
+        },
+        project_prefix: {default: 'CM_', examples: ['CM_', ''], type: 'string'},
+        user_description: {default: 'Concertim Managed User', examples: ['Concertim Managed User'], minLength: 1, type: 'string'},
+        user_prefix: {default: 'CM_', examples: ['CM_', ''], type: 'string'},
       },
       required: [],
       type: 'object',
@@ -354,6 +441,7 @@ export const configSchema: SchemaObject = {
         batch_size: int(10_000, 1, [10_000], 100_000),
         concurrency: int(64, 1, [64], 1024),
         granularity: int(300, 1, [300]),
+        rate_settle: int(60, 0, [60], 3600),
         ttl: int(900, 1, [900]),
         window: int(900, 1, [900]),
       },
@@ -450,7 +538,7 @@ export const configSchema: SchemaObject = {
 }
 
 /** Sections whose keys may be overridden from the environment (`CONCERTIM_OS_<SECTION>_<KEY>`). */
-export const SECTIONS = ['openstack', 'concertim', 'rmq', 'killbill', 'http', 'store', 'metrics', 'sync', 'listen', 'api'] as const
+export const SECTIONS = ['openstack', 'concertim', 'rmq', 'killbill', 'http', 'store', 'metrics', 'sync', 'listen', 'identity', 'billing', 'api'] as const
 
 /**
  * Secret keys and where they may also come from: a `<key>_file` sibling (read at start-up) or the

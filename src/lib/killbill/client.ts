@@ -116,6 +116,22 @@ export class KillBillClient {
     await this.http.delete(`${KB_PREFIX}/accounts/${enc(accountId)}`, {headers: writeHeaders(audit)})
   }
 
+  /**
+   * Create an account and return its id, the last segment of the `Location` header (as the
+   * original did), without reading the account back: one call.
+   */
+  async createAccountId(account: NewAccount, audit?: Audit): Promise<string> {
+    const res = await this.http.post(`${KB_PREFIX}/accounts`, account, {headers: writeHeaders(audit)})
+    const id = res.headers.location?.replace(/\/+$/, '').split('/').pop()
+    if (!id) throw new HttpError({body: res.data, kind: 'status', method: 'POST', problem: `answered HTTP ${res.status} without a Location header`, status: res.status, system: 'killbill', url: res.url})
+    return decodeURIComponent(id.split('?')[0])
+  }
+
+  /** Add custom fields to an object without reading them back: one call. */
+  async addCustomFieldsOnly(owner: CustomFieldOwner, objectId: string, fields: {name: string; value: string}[], audit?: Audit): Promise<void> {
+    await this.http.post(`${KB_PREFIX}/${CUSTOM_FIELD_OWNERS[owner]}/${enc(objectId)}/customFields`, fields.map((f) => ({name: f.name, value: f.value})), {headers: writeHeaders(audit)})
+  }
+
   // -------------------------------------------------------------------------------------------
   // Bundles and subscriptions
 
@@ -205,6 +221,15 @@ export class KillBillClient {
     return (await this.http.get<RolledUpUsage>(`${KB_PREFIX}/usages/${enc(subscriptionId)}/${enc(unitType)}`, {params: {endDate: range.endDate, startDate: range.startDate}})).data
   }
 
+  /**
+   * Every unit type's usage of a subscription summed over `[startDate, endDate)`, in one call
+   * (`GET /usages/{subscriptionId}`); null when Kill Bill does not know the subscription (404).
+   */
+  async rolledUpUsage(subscriptionId: string, range: {endDate: string; startDate: string}): Promise<RolledUpUsage | null> {
+    const res = await this.http.get<RolledUpUsage>(`${KB_PREFIX}/usages/${enc(subscriptionId)}`, {accept: [404], params: {endDate: range.endDate, startDate: range.startDate}})
+    return res.status === 404 ? null : res.data
+  }
+
   // -------------------------------------------------------------------------------------------
   // Credits and invoices
 
@@ -228,6 +253,18 @@ export class KillBillClient {
 
   async accountInvoicesPage(accountId: string, page: PageRequest = {}): Promise<Page<Invoice>> {
     return this.page<Invoice>(`${KB_PREFIX}/accounts/${enc(accountId)}/invoices/pagination`, page)
+  }
+
+  /** Some invoices of an account, with their items (`invoicesFilter`, `includeInvoiceComponents`), in one call. */
+  async accountInvoicesWithItems(accountId: string, invoiceIds: readonly string[]): Promise<Invoice[]> {
+    if (invoiceIds.length === 0) return []
+    const params = {includeInvoiceComponents: true, invoicesFilter: invoiceIds.join(',')}
+    return (await this.http.get<Invoice[]>(`${KB_PREFIX}/accounts/${enc(accountId)}/invoices`, {params})).data
+  }
+
+  /** One invoice with its items; null when unknown (404). */
+  async invoiceWithItems(invoiceId: string): Promise<Invoice | null> {
+    return this.getOrNull<Invoice>(`${KB_PREFIX}/invoices/${enc(invoiceId)}`, {withItems: true})
   }
 
   async invoice(invoiceId: string): Promise<Invoice | null> {

@@ -3,16 +3,27 @@
  *
  * Names and units are the original service's (reference/original-service.md §4.6); the formulas fix
  * its defects: CPU % divides by the number of vCPUs, every disk and every network interface of a
- * server is summed (not only the first), rates are divided by the granularity of the point they
- * come from, and "no data" is a reason, never a 0.
+ * server is summed (not only the first), and "no data" is a reason, never a 0.
  *
- * | metric          | units   | formula (latest point of each series within the window)                       |
- * |-----------------|---------|-------------------------------------------------------------------------------|
- * | `cpu_load`      | `%`     | rate:mean(cpu) / (granularity × 1e9 × vCPUs) × 100                            |
- * | `ram_usage`     | `%`     | mean(memory.usage) / mean(memory) × 100                                      |
- * | `network_usage` | `B/s`   | Σ over NICs (rate:mean(network.incoming.bytes) + rate:mean(…outgoing.bytes)) / granularity |
- * | `throughput`    | `B/s`   | Σ over disks (rate:mean(disk.device.read.bytes) + rate:mean(…write.bytes)) / granularity |
- * | `iops`          | `OPS/s` | Σ over disks (rate:mean(disk.device.read.requests) + rate:mean(…write.requests)) / granularity |
+ * Rates come from the `mean` of the cumulative counter in the two latest *complete* periods,
+ * divided by the time between them: `(mean[b] − mean[a]) / (t[b] − t[a])`. Not from `rate:mean`:
+ * Gnocchi's `rate:mean` is the mean of the differences between consecutive raw measures within a
+ * period, i.e. the increase per *polling interval*, so dividing it by the granularity is right only
+ * when Ceilometer polls exactly once per period (on the minicloud's real Gnocchi, measures every 5 s
+ * into a 60 s policy give `rate:mean` = 1/12 of the increase per period — see test/real). Two
+ * complete periods with the same sampling give the true per-second rate whatever the polling
+ * interval (several measures per period, one, or one every other period), and `mean` is in every
+ * archive policy Ceilometer ships. A period counts as complete when it ended `settle` seconds ago
+ * (Gnocchi's metricd folds measures in after `metric_processing_delay`, 60 s by default, and the
+ * aggregates API cannot refresh): a half-processed period would under-report.
+ *
+ * | metric          | units   | formula                                                                   |
+ * |-----------------|---------|---------------------------------------------------------------------------|
+ * | `cpu_load`      | `%`     | rate(cpu) / (1e9 × vCPUs) × 100                                           |
+ * | `ram_usage`     | `%`     | mean(memory.usage) / mean(memory) × 100 (latest points)                   |
+ * | `network_usage` | `B/s`   | Σ over NICs (rate(network.incoming.bytes) + rate(network.outgoing.bytes)) |
+ * | `throughput`    | `B/s`   | Σ over disks (rate(disk.device.read.bytes) + rate(disk.device.write.bytes)) |
+ * | `iops`          | `OPS/s` | Σ over disks (rate(disk.device.read.requests) + rate(disk.device.write.requests)) |
  *
  * Values are rounded to 2 decimals.
  */
@@ -65,42 +76,77 @@ export interface FlavorSizes {
 
 /** The Gnocchi metrics each query reads, with the aggregation used. */
 export const INSTANCE_METRICS = [
-  ['cpu', 'rate:mean'],
+  ['cpu', 'mean'],
   ['vcpus', 'mean'],
   ['memory', 'mean'],
   ['memory.usage', 'mean'],
 ] as const
 export const DISK_METRICS = [
-  ['disk.device.read.bytes', 'rate:mean'],
-  ['disk.device.write.bytes', 'rate:mean'],
-  ['disk.device.read.requests', 'rate:mean'],
-  ['disk.device.write.requests', 'rate:mean'],
+  ['disk.device.read.bytes', 'mean'],
+  ['disk.device.write.bytes', 'mean'],
+  ['disk.device.read.requests', 'mean'],
+  ['disk.device.write.requests', 'mean'],
 ] as const
 export const NIC_METRICS = [
-  ['network.incoming.bytes', 'rate:mean'],
-  ['network.outgoing.bytes', 'rate:mean'],
+  ['network.incoming.bytes', 'mean'],
+  ['network.outgoing.bytes', 'mean'],
 ] as const
 
 const NS_PER_S = 1e9
 
 /** The last point with a finite value, or undefined. */
-export function latestPoint(points: readonly Point[] | undefined): undefined | {granularity: number; value: number} {
+export function latestPoint(points: readonly Point[] | undefined): undefined | {granularity: number; timestamp: string; value: number} {
   if (points === undefined) return undefined
   for (let i = points.length - 1; i >= 0; i--) {
-    const [, granularity, value] = points[i]
-    if (typeof value === 'number' && Number.isFinite(value) && granularity > 0) return {granularity, value}
+    const [timestamp, granularity, value] = points[i]
+    if (typeof value === 'number' && Number.isFinite(value) && granularity > 0) return {granularity, timestamp, value}
   }
   return undefined
 }
 
 type Summed = {reason: NoDataReason} | {value: number}
 
+/** When a reading is taken: gauges use points of periods that overlap `since`..; rates use periods complete by `completeBefore` (ms). */
+export interface ReadingClock {
+  completeBefore: number
+  since: number
+}
+
+/** Seconds after its end before a Gnocchi period is taken as complete (Gnocchi's default `metric_processing_delay`). */
+export const DEFAULT_RATE_SETTLE_S = 60
+
 /**
- * Σ over every resource of (latest rate point / its granularity), for each metric name, added up:
- * a per-second rate. Every name must have at least one resource with a recent point, else the sum
- * would silently drop a component (e.g. outgoing bytes) and under-report.
+ * The per-second rate of a cumulative counter from its `mean` points: the two latest periods that
+ * ended at or before `completeBefore` (ms) and have a value, `(v[b] − v[a]) / (t[b] − t[a])`.
+ * Periods need not be adjacent (a counter polled less often than the granularity leaves gaps).
+ * Fewer than two such periods: `no-recent-measures`; a decrease: `counter-reset`.
  */
-export function summedRatePerSecond(measures: ServerMeasures, names: readonly string[]): Summed {
+export function counterRate(points: readonly Point[] | undefined, completeBefore: number): {reason: 'counter-reset' | 'no-recent-measures'} | {value: number} {
+  if (points === undefined) return {reason: 'no-recent-measures'}
+  let b: undefined | {t: number; v: number}
+  for (let i = points.length - 1; i >= 0; i--) {
+    const [timestamp, granularity, value] = points[i]
+    if (typeof value !== 'number' || !Number.isFinite(value) || !(granularity > 0)) continue
+    const t = Date.parse(timestamp)
+    if (!Number.isFinite(t) || t + granularity * 1000 > completeBefore) continue
+    if (b === undefined) {
+      b = {t, v: value}
+      continue
+    }
+    if (t >= b.t) continue
+    const increase = b.v - value
+    if (increase < 0) return {reason: 'counter-reset'}
+    return {value: increase / ((b.t - t) / 1000)}
+  }
+  return {reason: 'no-recent-measures'}
+}
+
+/**
+ * Σ over every resource of the counter's per-second rate (`counterRate`), for each metric name,
+ * added up. Every name must have at least one resource with a rate, else the sum would silently
+ * drop a component (e.g. outgoing bytes) and under-report.
+ */
+export function summedRatePerSecond(measures: ServerMeasures, names: readonly string[], completeBefore: number): Summed {
   let total = 0
   let reset = false
   for (const name of names) {
@@ -108,13 +154,12 @@ export function summedRatePerSecond(measures: ServerMeasures, names: readonly st
     if (byResource === undefined || Object.keys(byResource).length === 0) return {reason: 'not-in-gnocchi'}
     let found = 0
     for (const points of Object.values(byResource)) {
-      const p = latestPoint(points)
-      if (p === undefined) continue
-      if (p.value < 0) {
-        reset = true
+      const r = counterRate(points, completeBefore)
+      if ('reason' in r) {
+        if (r.reason === 'counter-reset') reset = true
         continue
       }
-      total += p.value / p.granularity
+      total += r.value
       found++
     }
     if (found === 0) return {reason: reset ? 'counter-reset' : 'no-recent-measures'}
@@ -122,49 +167,58 @@ export function summedRatePerSecond(measures: ServerMeasures, names: readonly st
   return {value: total}
 }
 
-/** The latest point of an instance metric (one resource: the server). */
-function instanceLatest(measures: ServerMeasures, name: string): Summed & {granularity?: number} {
+/** The latest point of an instance metric (one resource: the server) in a period that overlaps `since`... */
+function instanceLatest(measures: ServerMeasures, name: string, since: number): Summed {
   const byResource = measures[name]
   if (byResource === undefined || Object.keys(byResource).length === 0) return {reason: 'not-in-gnocchi'}
-  let best: undefined | {granularity: number; value: number}
-  for (const points of Object.values(byResource)) best ??= latestPoint(points)
-  if (best === undefined) return {reason: 'no-recent-measures'}
-  return best
+  for (const points of Object.values(byResource)) {
+    const p = latestPoint(points)
+    if (p !== undefined && Date.parse(p.timestamp) + p.granularity * 1000 > since) return {value: p.value}
+  }
+  return {reason: 'no-recent-measures'}
 }
 
 export function round2(v: number): number {
   return Math.round(v * 100) / 100
 }
 
-/** CPU % of the server: rate:mean(cpu) is ns of CPU time per granularity period, over all vCPUs. */
-export function cpuLoad(measures: ServerMeasures, flavor: FlavorSizes = {}): Summed {
-  const cpu = instanceLatest(measures, 'cpu')
+/** CPU % of the server: the rate of `cpu` is ns of CPU time per second, over all vCPUs. */
+export function cpuLoad(measures: ServerMeasures, flavor: FlavorSizes, clock: ReadingClock): Summed {
+  const series = measures.cpu
+  if (series === undefined || Object.keys(series).length === 0) return {reason: 'not-in-gnocchi'}
+  let cpu: ReturnType<typeof counterRate> = {reason: 'no-recent-measures'}
+  for (const points of Object.values(series)) {
+    cpu = counterRate(points, clock.completeBefore)
+    if ('value' in cpu) break
+  }
   if ('reason' in cpu) return cpu
-  if (cpu.value < 0) return {reason: 'counter-reset'}
-  const measured = instanceLatest(measures, 'vcpus')
+  const measured = instanceLatest(measures, 'vcpus', clock.since)
   const vcpus = 'value' in measured && measured.value > 0 ? measured.value : flavor.vcpus
   if (vcpus === undefined || vcpus === null || !(vcpus > 0)) return {reason: 'no-vcpus'}
-  return {value: round2((cpu.value / ((cpu.granularity ?? 1) * NS_PER_S * vcpus)) * 100)}
+  return {value: round2((cpu.value / (NS_PER_S * vcpus)) * 100)}
 }
 
 /** RAM % of the server: memory.usage over memory (both MiB). */
-export function ramUsage(measures: ServerMeasures, flavor: FlavorSizes = {}): Summed {
-  const usage = instanceLatest(measures, 'memory.usage')
+export function ramUsage(measures: ServerMeasures, flavor: FlavorSizes, clock: ReadingClock): Summed {
+  const usage = instanceLatest(measures, 'memory.usage', clock.since)
   if ('reason' in usage) return usage
-  const measured = instanceLatest(measures, 'memory')
+  const measured = instanceLatest(measures, 'memory', clock.since)
   const size = 'value' in measured && measured.value > 0 ? measured.value : flavor.ram
   if (size === undefined || size === null || !(size > 0)) return {reason: 'no-memory-size'}
   return {value: round2((usage.value / size) * 100)}
 }
 
-/** Every metric of one server: a value, or the reason it has none. */
-export function readingsOf(measures: ServerMeasures, flavor: FlavorSizes = {}): MetricReading[] {
+/**
+ * Every metric of one server: a value, or the reason it has none (see `ReadingClock`).
+ */
+export function readingsOf(measures: ServerMeasures, flavor: FlavorSizes, clock: ReadingClock): MetricReading[] {
+  const {completeBefore} = clock
   const computed: Record<MetricName, Summed> = {
-    cpu_load: cpuLoad(measures, flavor),
-    iops: rounded(summedRatePerSecond(measures, ['disk.device.read.requests', 'disk.device.write.requests'])),
-    network_usage: rounded(summedRatePerSecond(measures, ['network.incoming.bytes', 'network.outgoing.bytes'])),
-    ram_usage: ramUsage(measures, flavor),
-    throughput: rounded(summedRatePerSecond(measures, ['disk.device.read.bytes', 'disk.device.write.bytes'])),
+    cpu_load: cpuLoad(measures, flavor, clock),
+    iops: rounded(summedRatePerSecond(measures, ['disk.device.read.requests', 'disk.device.write.requests'], completeBefore)),
+    network_usage: rounded(summedRatePerSecond(measures, ['network.incoming.bytes', 'network.outgoing.bytes'], completeBefore)),
+    ram_usage: ramUsage(measures, flavor, clock),
+    throughput: rounded(summedRatePerSecond(measures, ['disk.device.read.bytes', 'disk.device.write.bytes'], completeBefore)),
   }
   return METRIC_NAMES.map((name) => {
     const c = computed[name]
@@ -173,8 +227,8 @@ export function readingsOf(measures: ServerMeasures, flavor: FlavorSizes = {}): 
 }
 
 /** Whether the flavor sizes would change anything: Gnocchi lacked `vcpus` or `memory` for a server that has cpu / memory.usage. */
-export function needsFlavor(measures: ServerMeasures): boolean {
-  const has = (name: string) => 'value' in instanceLatest(measures, name)
+export function needsFlavor(measures: ServerMeasures, since: number): boolean {
+  const has = (name: string) => 'value' in instanceLatest(measures, name, since)
   return (has('cpu') && !has('vcpus')) || (has('memory.usage') && !has('memory'))
 }
 

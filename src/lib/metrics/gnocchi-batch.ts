@@ -39,6 +39,8 @@ export interface MeasureWindow {
   granularity: number
   /** Oldest time to read from. */
   start: Date
+  /** Periods that ended at or before this time (ms) are complete; rates use the two latest of them (`counterRate`). */
+  completeBefore: number
 }
 
 /** The aggregates request of one query for a batch of servers. */
@@ -77,7 +79,7 @@ function resourceMeasuresOf(groupMeasures: unknown): ResourceMeasures {
  * Merge grouped aggregates answers of one query into per-server measures (in place): server id →
  * metric name → resource id → points of the aggregation asked for.
  */
-export function mergeGroups(into: Map<string, ServerMeasures>, q: MeasureQuery, groups: readonly GnocchiAggregatesGroup[]): void {
+export function mergeGroups(into: Map<string, ServerMeasures>, q: MeasureQuery, groups: readonly GnocchiAggregatesGroup[], completeBefore: number): void {
   const aggregationOf = new Map<string, string>(q.metrics.map(([name, agg]) => [name, agg]))
   for (const group of groups) {
     const serverId = group.group?.[q.groupby]
@@ -94,9 +96,8 @@ export function mergeGroups(into: Map<string, ServerMeasures>, q: MeasureQuery, 
         if (agg === undefined || !isObject(byAggregation)) continue
         const points = byAggregation[agg]
         if (!Array.isArray(points)) continue
-        // Only the latest point is used: keep just it (10,000 servers' windows add up).
-        const latest = latestOf(points)
-        ;(server[metric] ??= {})[resourceId] = latest === undefined ? [] : [latest]
+        // Only the latest point and the two latest complete ones are used: keep just those (10,000 servers' windows add up).
+        ;(server[metric] ??= {})[resourceId] = neededPoints(points, completeBefore)
       }
     }
   }
@@ -162,7 +163,7 @@ export async function readBatch(
   const ask = async (ids: readonly string[]): Promise<boolean> => {
     result.calls++
     try {
-      mergeGroups(into, q, await gnocchi.aggregates(aggregatesRequest(q, ids, w)))
+      mergeGroups(into, q, await gnocchi.aggregates(aggregatesRequest(q, ids, w)), w.completeBefore)
       return true
     } catch (error) {
       if (isResourceTypeMissing(error)) {
@@ -195,12 +196,22 @@ export async function readBatch(
 }
 
 /** The last well-formed point with a finite value (Gnocchi's points are oldest first). */
-function latestOf(points: unknown[]): Point | undefined {
-  for (let i = points.length - 1; i >= 0; i--) {
+/**
+ * The points a reading can use, oldest first: the latest finite one (gauges) and the two latest
+ * finite ones of periods complete by `completeBefore` (counters' rates).
+ */
+export function neededPoints(points: readonly unknown[], completeBefore: number): Point[] {
+  const kept: Point[] = []
+  let complete = 0
+  for (let i = points.length - 1; i >= 0 && complete < 2; i--) {
     const p = points[i]
-    if (Array.isArray(p) && p.length >= 3 && typeof p[1] === 'number' && typeof p[2] === 'number' && Number.isFinite(p[2])) return [String(p[0]), p[1], p[2]]
+    if (!Array.isArray(p) || p.length < 3 || typeof p[1] !== 'number' || typeof p[2] !== 'number' || !Number.isFinite(p[2])) continue
+    const isComplete = Date.parse(String(p[0])) + p[1] * 1000 <= completeBefore
+    if (!isComplete && kept.length > 0) continue
+    kept.push([String(p[0]), p[1], p[2]])
+    if (isComplete) complete++
   }
-  return undefined
+  return kept.reverse()
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -17,7 +17,7 @@ import type {AggregatesRequest} from '../openstack/gnocchi.js'
 import type {GnocchiAggregatesGroup, GnocchiQuery, GnocchiResource} from '../openstack/types.js'
 import type {Logger} from '../output/logger.js'
 import type {ViewEntry} from '../store/types.js'
-import {type FlavorSizes, METRIC_NAMES, type MetricName, NO_DATA_REASONS, type NoDataReason, needsFlavor, readingsOf, type ServerMeasures} from './formulas.js'
+import {DEFAULT_RATE_SETTLE_S, type FlavorSizes, METRIC_NAMES, type MetricName, NO_DATA_REASONS, type NoDataReason, needsFlavor, type ReadingClock, readingsOf, type ServerMeasures} from './formulas.js'
 import {type GnocchiReads, MEASURE_QUERIES, type PassState, readBatch} from './gnocchi-batch.js'
 import {type DeviceReadings, emptyTally, pushReadings, type SendProblem} from './push.js'
 import {flavorSizesByTemplate, type MetricTarget, type TargetSource, targetsFromDevices, targetsFromView} from './targets.js'
@@ -50,6 +50,8 @@ export interface PassOptions {
   ttl: number
   /** Look-back, s. */
   window: number
+  /** Seconds after its end before a Gnocchi period counts as complete for rates (default 60, Gnocchi's metric_processing_delay). */
+  rateSettle?: number
 }
 
 export interface DeviceReport {
@@ -160,13 +162,13 @@ interface GnocchiRead {
 }
 
 /** The three queries of one batch, at once. Any failure but "Metrics not found" propagates. */
-async function readGnocchi(clients: PassClients, serverIds: readonly string[], opts: PassOptions, start: Date, state: PassState): Promise<GnocchiRead> {
+async function readGnocchi(clients: PassClients, serverIds: readonly string[], opts: PassOptions, window: {completeBefore: number; start: Date}, state: PassState): Promise<GnocchiRead> {
   const measures = new Map<string, ServerMeasures>()
   const gnocchi: GnocchiReads = {
     aggregates: async (req: AggregatesRequest & {groupby: string[]}) => clients.gnocchi.aggregatesGrouped(req),
     search: async (type, query) => clients.gnocchi.searchResources(type, query),
   }
-  const results = await Promise.all(MEASURE_QUERIES.map(async (q) => readBatch(gnocchi, q, serverIds, {granularity: opts.granularity, start}, measures, state)))
+  const results = await Promise.all(MEASURE_QUERIES.map(async (q) => readBatch(gnocchi, q, serverIds, {...window, granularity: opts.granularity}, measures, state)))
   return {calls: results.reduce((n, r) => n + r.calls, 0), measures, refused: results.flatMap((r) => r.refused)}
 }
 
@@ -190,7 +192,7 @@ function gnocchiError(error: unknown, opts: PassOptions, sent: number): AppError
   const status = (error as {status?: number}).status
   const hint =
     status === 400 || status === 404
-      ? `check metrics.granularity (${opts.granularity}) against the archive policy of the instance metrics (Ceilometer's default stores 300) and that it offers rate:mean`
+      ? `check metrics.granularity (${opts.granularity}) against the archive policy of the instance metrics (Ceilometer's default stores 300) and that it offers mean`
       : 'is Gnocchi (the OpenStack metric service) up and in the catalog? try: concertim-os doctor'
   return new AppError(`cannot read the measures from Gnocchi, ${what}: ${(error as Error).message}`, {cause: error, code: 'E_GNOCCHI', hint})
 }
@@ -225,9 +227,21 @@ export function emptyCounts(): PassCounts {
   }
 }
 
+/**
+ * The pass's reading clock: gauges read periods overlapping the window; rates the two latest
+ * periods that ended `rateSettle` seconds ago (`rateFrom`: where the oldest of those starts).
+ */
+export function readingClock(now: number, opts: Pick<PassOptions, 'granularity' | 'rateSettle' | 'window'>): ReadingClock & {rateFrom: number} {
+  const g = opts.granularity * 1000
+  const completeBefore = now - (opts.rateSettle ?? DEFAULT_RATE_SETTLE_S) * 1000
+  return {completeBefore, rateFrom: Math.floor(completeBefore / g) * g - 2 * g, since: now - opts.window * 1000}
+}
+
 export async function runMetricsPass(clients: PassClients, opts: PassOptions): Promise<PassReport> {
   const now = opts.now ?? Date.now()
-  const start = new Date(now - opts.window * 1000)
+  const clock = readingClock(now, opts)
+  // Rates need the two latest complete periods even when the window is shorter than that.
+  const start = new Date(Math.min(clock.since, clock.rateFrom))
   const {source, targets} = await findTargets(clients)
   const plan = planBatches(targets, opts.batchSize)
   const details = opts.details !== false
@@ -250,11 +264,11 @@ export async function runMetricsPass(clients: PassClients, opts: PassOptions): P
   const readingsOfBatch = async (batch: Batch, measures: Map<string, ServerMeasures>): Promise<DeviceReadings[]> => {
     const measuresOf = (id: string): ServerMeasures => measures.get(id) ?? carried.get(id) ?? {}
     let sizes: Map<string, FlavorSizes> | undefined
-    if (batch.targets.some((t) => t.templateId !== undefined && needsFlavor(measuresOf(t.instanceId)))) sizes = await flavors()
+    if (batch.targets.some((t) => t.templateId !== undefined && needsFlavor(measuresOf(t.instanceId), clock.since))) sizes = await flavors()
     const out: DeviceReadings[] = []
     for (const target of batch.targets) {
       const id = target.instanceId
-      const readings = readingsOf(measuresOf(id), target.templateId === undefined ? {} : sizes?.get(target.templateId))
+      const readings = readingsOf(measuresOf(id), (target.templateId === undefined ? undefined : sizes?.get(target.templateId)) ?? {}, clock)
       const left = (uses.get(id) ?? 1) - 1
       uses.set(id, left)
       if (left > 0 && !carried.has(id)) carried.set(id, measuresOf(id))
@@ -281,7 +295,7 @@ export async function runMetricsPass(clients: PassClients, opts: PassOptions): P
   async function* readingsByBatch(): AsyncGenerator<DeviceReadings> {
     const read = (b: number): Promise<GnocchiRead> | undefined => {
       if (b >= plan.length) return undefined
-      const p = readGnocchi(clients, plan[b].servers, opts, start, state)
+      const p = readGnocchi(clients, plan[b].servers, opts, {completeBefore: clock.completeBefore, start}, state)
       p.catch(() => {}) // awaited (and thrown) in its turn
       return p
     }

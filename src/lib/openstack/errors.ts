@@ -3,7 +3,7 @@
  * password or a token (messages are built from names, ids and the server's redacted message).
  */
 import {AppError} from '../errors.js'
-import {ExitCode} from '../exit-codes.js'
+import {ExitCode, type ExitCodeValue} from '../exit-codes.js'
 
 /** Keystone refused the credentials, or a service refused a freshly issued token. */
 export class AuthenticationError extends AppError {
@@ -60,3 +60,29 @@ export class MicroversionError extends AppError {
     this.serverMessage = serverMessage
   }
 }
+
+/**
+ * Keystone refused a write (or a read of one object). Typed by status so that callers decide on
+ * meaning, not on numbers: 409 a name already taken in the domain (or a concurrent creation), 403
+ * the token's user may not do it, 404 the object (or the role, user, project of a grant) does not
+ * exist, 400 the request was refused as invalid (e.g. a password the security policy rejects).
+ */
+export class KeystoneWriteError extends AppError {
+  readonly serverMessage?: string
+  readonly status: number
+
+  constructor(message: string, opts: {cause?: unknown; code: string; exitCode?: ExitCodeValue; hint?: string; serverMessage?: string; status: number}) {
+    super(message, {cause: opts.cause, code: opts.code, exitCode: opts.exitCode, hint: opts.hint})
+    this.serverMessage = opts.serverMessage
+    this.status = opts.status
+  }
+}
+
+/** 409: a user or project of this name already exists in the domain. */
+export class KeystoneConflictError extends KeystoneWriteError {}
+/** 403: the configured OpenStack user may not make this call (it needs the admin role). */
+export class KeystoneForbiddenError extends KeystoneWriteError {}
+/** 404: the object (or a role, user or project named by the call) does not exist. */
+export class KeystoneNotFoundError extends KeystoneWriteError {}
+/** 400: Keystone refused the request as invalid, e.g. a password its security policy rejects. */
+export class KeystoneBadRequestError extends KeystoneWriteError {}

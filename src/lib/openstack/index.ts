@@ -67,7 +67,7 @@ export {type ServiceType, selectEndpoint, describeCatalog, endpointUrl} from './
 export {CinderClient} from './cinder.js'
 export {CloudKittyClient, type SummaryRequest, type SummaryResult} from './cloudkitty.js'
 export {type KeystoneAuth, keystoneAuthFromConfig, openStackOptionsFromConfig, type OpenStackOptions} from './config-section.js'
-export {AuthenticationError, EndpointNotFoundError, MicroversionError, PagingLoopError} from './errors.js'
+export {AuthenticationError, EndpointNotFoundError, KeystoneBadRequestError, KeystoneConflictError, KeystoneForbiddenError, KeystoneNotFoundError, KeystoneWriteError, MicroversionError, PagingLoopError} from './errors.js'
 export {type AggregatesRequest, GnocchiClient, type MeasuresOptions} from './gnocchi.js'
 export {HeatClient} from './heat.js'
 export {KeystoneSession, type KeystoneListing, type KeystoneSessionOptions, type KeystoneToken, type TokenScope} from './keystone.js'

@@ -13,7 +13,7 @@ import {silentLogger} from '../output/logger.js'
 import {registerSecret, registerSessionSecret} from '../output/redact.js'
 import {endpointUrl, normaliseOverrides, selectEndpoint, type ServiceType, SYSTEM_OF} from './catalog.js'
 import type {DomainRef, KeystoneAuth, KeystoneProjectRef, KeystoneUserRef} from './config-section.js'
-import {AuthenticationError} from './errors.js'
+import {AuthenticationError, KeystoneBadRequestError, KeystoneConflictError, KeystoneForbiddenError, KeystoneNotFoundError, type KeystoneWriteError} from './errors.js'
 import {collectPages, type QueryParams} from './paging.js'
 import type {
   CatalogService,
@@ -21,8 +21,11 @@ import type {
   KeystoneCollectionLinks,
   KeystoneProject,
   KeystoneRole,
+  KeystoneRoleAssignment,
   KeystoneTokenBody,
   KeystoneUser,
+  NewKeystoneProject,
+  NewKeystoneUser,
 } from './types.js'
 
 export {type DomainRef, type KeystoneAuth, keystoneAuthFromConfig, type KeystoneProjectRef, type KeystoneUserRef} from './config-section.js'
@@ -139,6 +142,82 @@ export class KeystoneSession {
   /** Users with this exact name (in any domain unless one is given). */
   async findUsersByName(name: string, domainId?: string): Promise<KeystoneUser[]> {
     return (await this.keystoneList<KeystoneUser>('users', {domain_id: domainId, name})).items
+  }
+
+  /** Every user (of one domain when given), following `links.next`. */
+  async listUsers(filter: {domain_id?: string; name?: string} = {}): Promise<KeystoneListing<KeystoneUser>> {
+    return this.keystoneList<KeystoneUser>('users', filter)
+  }
+
+  /** Projects with this exact name in the domain (at most one: Keystone keeps names unique per domain). */
+  async findProjectsByName(name: string, domainId: string): Promise<KeystoneProject[]> {
+    return (await this.keystoneList<KeystoneProject>('projects', {domain_id: domainId, name})).items
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Identity writes (and the single-object reads they pair with). Failures are typed: 409
+  // KeystoneConflictError, 403 KeystoneForbiddenError, 404 KeystoneNotFoundError, 400
+  // KeystoneBadRequestError; anything else stays an HttpError.
+
+  /** The user, or null when Keystone has none with this id. */
+  async getUser(id: string): Promise<KeystoneUser | null> {
+    const res = await this.request<{user: KeystoneUser}>('identity', {accept: [404], url: `v3/users/${enc(id)}`})
+    return res.status === 404 ? null : res.data.user
+  }
+
+  /** `POST /v3/users`. The password is registered for redaction before anything is sent. */
+  async createUser(user: NewKeystoneUser): Promise<KeystoneUser> {
+    if (user.password !== undefined) registerSecret(user.password)
+    const what = `create user '${user.name}' in domain '${user.domain_id}'`
+    return (await this.write<{user: KeystoneUser}>(what, {body: {user}, method: 'POST', url: 'v3/users'})).data.user
+  }
+
+  /** `DELETE /v3/users/{id}`: false when it was already gone. */
+  async deleteUser(id: string): Promise<boolean> {
+    return this.remove(`delete user ${id}`, `v3/users/${enc(id)}`)
+  }
+
+  /** The project, or null when Keystone has none with this id. */
+  async getProject(id: string): Promise<KeystoneProject | null> {
+    const res = await this.request<{project: KeystoneProject}>('identity', {accept: [404], url: `v3/projects/${enc(id)}`})
+    return res.status === 404 ? null : res.data.project
+  }
+
+  /** `POST /v3/projects`. */
+  async createProject(project: NewKeystoneProject): Promise<KeystoneProject> {
+    const what = `create project '${project.name}' in domain '${project.domain_id}'`
+    return (await this.write<{project: KeystoneProject}>(what, {body: {project}, method: 'POST', url: 'v3/projects'})).data.project
+  }
+
+  /** `DELETE /v3/projects/{id}` (its role assignments go with it): false when it was already gone. */
+  async deleteProject(id: string): Promise<boolean> {
+    return this.remove(`delete project ${id}`, `v3/projects/${enc(id)}`)
+  }
+
+  /** `PUT /v3/projects/{p}/users/{u}/roles/{r}`: granting a role the user already has changes nothing. */
+  async grantProjectRole(projectId: string, userId: string, roleId: string): Promise<void> {
+    await this.write(`grant role ${roleId} to user ${userId} on project ${projectId}`, {method: 'PUT', url: grantPath(projectId, userId, roleId)})
+  }
+
+  /** `HEAD /v3/projects/{p}/users/{u}/roles/{r}`: whether the user holds the role on the project. */
+  async checkProjectRole(projectId: string, userId: string, roleId: string): Promise<boolean> {
+    const res = await this.request('identity', {accept: [404], method: 'HEAD', url: grantPath(projectId, userId, roleId)})
+    return res.status !== 404
+  }
+
+  /** `DELETE /v3/projects/{p}/users/{u}/roles/{r}`: false when the user did not hold it. */
+  async revokeProjectRole(projectId: string, userId: string, roleId: string): Promise<boolean> {
+    return this.remove(`revoke role ${roleId} from user ${userId} on project ${projectId}`, grantPath(projectId, userId, roleId))
+  }
+
+  /** `GET /v3/role_assignments` with Keystone's filters (`user.id`, `scope.project.id`, `role.id`). */
+  async listRoleAssignments(filter: {projectId?: string; roleId?: string; userId?: string}): Promise<KeystoneRoleAssignment[]> {
+    const params: QueryParams = {'role.id': filter.roleId, 'scope.project.id': filter.projectId, 'user.id': filter.userId}
+    const {items} = await collectPages<KeystoneRoleAssignment>({system: 'keystone', what: 'role_assignments'}, params, async (p) => {
+      const res = await this.request<{links?: KeystoneCollectionLinks; role_assignments?: KeystoneRoleAssignment[]}>('identity', {params: p, url: 'v3/role_assignments'})
+      return {items: res.data.role_assignments ?? [], next: res.data.links?.next}
+    })
+    return items
   }
 
   async projectId(): Promise<string> {
@@ -305,6 +384,20 @@ export class KeystoneSession {
     return {items, truncated}
   }
 
+  /** A Keystone write; its refusals become typed errors naming what was asked. */
+  private async write<T = unknown>(what: string, opts: ServiceRequestOptions): Promise<HttpResponse<T>> {
+    try {
+      return await this.request<T>('identity', opts)
+    } catch (error) {
+      throw keystoneWriteError(error, what)
+    }
+  }
+
+  private async remove(what: string, url: string): Promise<boolean> {
+    const res = await this.write(what, {accept: [404], method: 'DELETE', url})
+    return res.status !== 404
+  }
+
   private async reauthenticate(): Promise<KeystoneToken> {
     this.inflight ??= this.authenticate().finally(() => {
       this.inflight = undefined
@@ -318,4 +411,40 @@ export class KeystoneSession {
     this.current = undefined
     return this.reauthenticate()
   }
+}
+
+function enc(id: string): string {
+  return encodeURIComponent(id)
+}
+
+function grantPath(projectId: string, userId: string, roleId: string): string {
+  return `v3/projects/${enc(projectId)}/users/${enc(userId)}/roles/${enc(roleId)}`
+}
+
+/** An HttpError of a Keystone write as its typed error (others unchanged). */
+export function keystoneWriteError(error: unknown, what: string): unknown {
+  if (!(error instanceof HttpError) || error.kind !== 'status' || error.status === undefined) return error
+  const said = error.serverMessage ? `: ${error.serverMessage}` : ''
+  const opts = {cause: error, serverMessage: error.serverMessage, status: error.status}
+  const message = `keystone refused to ${what} (HTTP ${error.status})${said}`
+  let typed: KeystoneWriteError | undefined
+  switch (error.status) {
+    case 400: {
+      typed = new KeystoneBadRequestError(message, {...opts, code: 'E_KEYSTONE_BAD_REQUEST', exitCode: 2, hint: 'Keystone refused the request as invalid; if it names the password, choose one that meets its security_compliance policy'})
+      break
+    }
+    case 403: {
+      typed = new KeystoneForbiddenError(message, {...opts, code: 'E_KEYSTONE_FORBIDDEN', hint: 'the configured OpenStack user needs the admin role (identity writes are admin-only in the default policy)'})
+      break
+    }
+    case 404: {
+      typed = new KeystoneNotFoundError(message, {...opts, code: 'E_KEYSTONE_NOT_FOUND'})
+      break
+    }
+    case 409: {
+      typed = new KeystoneConflictError(message, {...opts, code: 'E_KEYSTONE_CONFLICT', hint: 'the name is taken in that domain'})
+      break
+    }
+  }
+  return typed ?? error
 }

@@ -92,6 +92,33 @@ export interface KeystoneProject {
   tags?: string[]
 }
 
+/** One item of `GET /v3/role_assignments` (a project-scoped user assignment; group and domain ones are not used). */
+export interface KeystoneRoleAssignment {
+  role: {id: string; name?: string}
+  scope?: {domain?: {id: string}; project?: {id: string; name?: string}; system?: unknown}
+  user?: {id: string; name?: string}
+}
+
+/** What `POST /v3/users` is given. */
+export interface NewKeystoneUser {
+  default_project_id?: string
+  description?: string
+  domain_id: string
+  email?: string
+  enabled?: boolean
+  name: string
+  /** A secret: registered for redaction before it is sent. */
+  password?: string
+}
+
+/** What `POST /v3/projects` is given. */
+export interface NewKeystoneProject {
+  description?: string
+  domain_id: string
+  enabled?: boolean
+  name: string
+}
+
 /** Keystone collections: `links.next` is null when there is nothing more; `truncated` when `list_limit` cut it. */
 export interface KeystoneCollectionLinks {
   next?: null | string

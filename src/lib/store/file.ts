@@ -1,3 +1,4 @@
+import {randomBytes} from 'node:crypto'
 import {mkdir, open, rename, rm, stat} from 'node:fs/promises'
 import {dirname} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
@@ -324,10 +325,11 @@ export class FileViewStore implements ViewStore {
   }
 
   private async writeFile(doc: FileDocument, text: string): Promise<void> {
-    const tmp = `${this.location}.${process.pid}.tmp`
+    // A new file of an unguessable name (O_CREAT|O_EXCL: never an existing file, never through a symlink).
+    const tmp = `${this.location}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
     let stamp: string
     try {
-      const handle = await open(tmp, 'w', 0o600)
+      const handle = await open(tmp, 'wx', 0o600)
       try {
         await handle.writeFile(text)
         await handle.sync()

@@ -1,7 +1,9 @@
 /**
- * `/1.0/kb/usages`: record usage (a `trackingId` already used for the subscription is refused, as
- * `DefaultUsageUserApi` does, with `USAGE_RECORD_TRACKING_ID_ALREADY_EXISTS` → 400) and read the
- * rolled-up sums over `[startDate, endDate)`.
+ * `/1.0/kb/usages`: record usage as `UsageResource` does — 201 Created without a body; a
+ * `trackingId` already used for the subscription is refused, as `DefaultUsageUserApi` does, with
+ * `USAGE_RECORD_TRACKING_ID_ALREADY_EXISTS` → 400; a cancelled subscription takes records dated up
+ * to its end and answers a bare 400 to later ones — and read the rolled-up sums over
+ * `[startDate, endDate)`.
  */
 import {randomUUID} from 'node:crypto'
 
@@ -26,9 +28,6 @@ export function usageRoutes(ctx: KbContext): void {
     const found = findSubscription(state, body.subscriptionId)
     if ('reply' in found) return found.reply
     const sub = found.subscription
-    if (sub.state !== 'ACTIVE') {
-      return billingError(400, 'java.lang.IllegalStateException', null, `Subscription ${sub.subscriptionId} is not active`)
-    }
     const given = typeof body.trackingId === 'string' && body.trackingId !== '' ? body.trackingId : undefined
     if (given !== undefined && state.hasTrackingId(sub.subscriptionId, given)) {
       return billingError(400, 'org.killbill.billing.usage.api.UsageApiException', 50_000, `A usage record with tracking ID ${given} already exists`)
@@ -45,8 +44,11 @@ export function usageRoutes(ctx: KbContext): void {
         rows.push({amount: rec.amount, recordDate: date[1], subscriptionId: sub.subscriptionId, trackingId, unitType: unit.unitType})
       }
     }
+    // UsageResource: a subscription with an effective end date refuses records dated after it (bare 400).
+    const end = sub.state === 'ACTIVE' ? null : (sub.cancelledDate ?? '').slice(0, 10)
+    if (end !== null && rows.some((row) => row.recordDate > end)) return {status: 400, text: ''}
     state.recordUsage(rows)
-    return {status: 200}
+    return {status: 201, text: ''}
   })
 
   ctx.route('GET', '/1.0/kb/usages/:subscriptionId/:unitType', (r) => rolledUp(r, r.params.unitType))

@@ -183,6 +183,8 @@ export function createGnocchiApp(world: World, opts: ServiceOptions): SimApp {
       return out
     }
     if (groupby.length === 0) return pythonJson(byResources(resources))
+    // A search that finds nothing: real Gnocchi (4.4) answers "Metrics not found", not an empty list.
+    if (resources.length === 0) throw new GnocchiError(400, {cause: 'Metrics not found', detail: [...new Set(refs.map(([w]) => w))]})
     const groups = new Map<string, {key: Record<string, unknown>; members: GnocchiResource[]}>()
     for (const res of resources) {
       const key = Object.fromEntries(groupby.map((g) => [g, attributeOf(res, g) ?? null]))

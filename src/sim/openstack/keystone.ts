@@ -4,7 +4,7 @@
  * identity listings `doctor` and `python3-openstackclient` use. Error bodies are Keystone's
  * `{"error": {"code", "message", "title"}}`.
  */
-import {randomBytes} from 'node:crypto'
+import {randomBytes, randomUUID} from 'node:crypto'
 
 import type {Faults} from '../faults.js'
 import {SimApp, type SimReply, type SimRequest} from '../http-app.js'
@@ -18,7 +18,7 @@ export interface KeystoneOptions {
   faults?: Faults
 }
 
-const TITLES: Record<number, string> = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found'}
+const TITLES: Record<number, string> = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict'}
 
 export function createKeystoneApp(world: World, opts: KeystoneOptions): SimApp {
   const app = new SimApp('keystone', opts.faults)
@@ -140,6 +140,72 @@ export function createKeystoneApp(world: World, opts: KeystoneOptions): SimApp {
       })
     return {body: {links: {next: null, previous: null, self: `${base}${r.path}`}, role_assignments: out}, status: 200}
   }))
+
+  // ---- identity writes (admin only, as Keystone's default policy) ------------------------------
+  app.route('POST', '/v3/users', guarded((r) => {
+    const u = objectOf(r.body, 'user')
+    if (u === undefined) return error(400, "Invalid input for field 'user': None is not of type 'object'")
+    if (typeof u.name !== 'string' || u.name.trim() === '') return error(400, "Invalid input for field 'name': 'name' is a required property")
+    const domainId = typeof u.domain_id === 'string' ? u.domain_id : 'default'
+    if (!world.domains.has(domainId)) return error(404, `Could not find domain: ${domainId}.`)
+    if (world.userByName(domainId, u.name) !== undefined) return error(409, `Conflict occurred attempting to store user - Duplicate entry found with name ${u.name} at domain ID ${domainId}.`)
+    const password = typeof u.password === 'string' ? u.password : null
+    const policy = world.passwordPolicy
+    if (password !== null && policy !== undefined && !policy.regex.test(password)) return error(400, `Password validation error: The password does not meet the requirements: ${policy.description}.`)
+    const user = world.addUser({
+      defaultProjectId: typeof u.default_project_id === 'string' ? u.default_project_id : null,
+      description: typeof u.description === 'string' ? u.description : '',
+      domainId,
+      email: typeof u.email === 'string' ? u.email : null,
+      enabled: u.enabled !== false,
+      id: hexId(),
+      name: u.name,
+      password: password ?? '',
+    })
+    return {body: {user: userView(r, user)}, status: 201}
+  }, 'identity:create_user'))
+  app.route('DELETE', '/v3/users/:id', guarded((r) => (world.removeUser(r.params.id) ? {status: 204} : error(404, `Could not find user: ${r.params.id}.`)), 'identity:delete_user'))
+
+  app.route('POST', '/v3/projects', guarded((r) => {
+    const p = objectOf(r.body, 'project')
+    if (p === undefined) return error(400, "Invalid input for field 'project': None is not of type 'object'")
+    if (typeof p.name !== 'string' || p.name.trim() === '') return error(400, "Invalid input for field 'name': 'name' is a required property")
+    const domainId = typeof p.domain_id === 'string' ? p.domain_id : 'default'
+    if (!world.domains.has(domainId)) return error(404, `Could not find domain: ${domainId}.`)
+    if (world.projectByName(domainId, p.name) !== undefined) return error(409, `Conflict occurred attempting to store project - it is not permitted to have two projects with either the same name or same id in the same domain: name is ${p.name}, project id ${hexId()}.`)
+    const project = world.addProject({description: typeof p.description === 'string' ? p.description : '', domainId, enabled: p.enabled !== false, id: hexId(), name: p.name, tags: []})
+    return {body: {project: projectView(r, project)}, status: 201}
+  }, 'identity:create_project'))
+  app.route('DELETE', '/v3/projects/:id', guarded((r) => (world.removeProject(r.params.id) ? {status: 204} : error(404, `Could not find project: ${r.params.id}.`)), 'identity:delete_project'))
+
+  const grantTarget = (r: SimRequest): {reply: SimReply} | {assignment: {projectId: string; roleId: string; userId: string}} => {
+    const {project, role, user} = r.params
+    if (!world.roles.has(role)) return {reply: error(404, `Could not find role: ${role}.`)}
+    if (!world.projects.has(project)) return {reply: error(404, `Could not find project: ${project}.`)}
+    if (!world.users.has(user)) return {reply: error(404, `Could not find user: ${user}.`)}
+    return {assignment: {projectId: project, roleId: role, userId: user}}
+  }
+  const grantPath = '/v3/projects/:project/users/:user/roles/:role'
+  app.route('PUT', grantPath, guarded((r) => {
+    const t = grantTarget(r)
+    if ('reply' in t) return t.reply
+    world.assign(t.assignment)
+    return {status: 204}
+  }, 'identity:create_grant'))
+  const held = (a: {projectId: string; roleId: string; userId: string}) => world.rolesOn(a.userId, a.projectId).some((x) => x.id === a.roleId)
+  const noAssignment = (r: SimRequest) => error(404, `Could not find role assignment with role: ${r.params.role}, user or group: ${r.params.user}, project, domain, or system: ${r.params.project}.`)
+  app.route('HEAD', grantPath, guarded((r) => {
+    const t = grantTarget(r)
+    if ('reply' in t) return t.reply
+    return held(t.assignment) ? {status: 204} : noAssignment(r)
+  }, 'identity:check_grant'))
+  app.route('DELETE', grantPath, guarded((r) => {
+    const t = grantTarget(r)
+    if ('reply' in t) return t.reply
+    if (!held(t.assignment)) return noAssignment(r)
+    world.revoke(t.assignment)
+    return {status: 204}
+  }, 'identity:revoke_grant'))
 
   app.notFound(() => error(404, 'The resource could not be found.'))
   return app
@@ -267,4 +333,13 @@ function error(code: number, message: string, r?: SimRequest): SimReply {
   // Keystone names itself in every 401 (keystone/server/flask/application.py).
   const headers: Record<string, string> = code === 401 && r ? {'WWW-Authenticate': `Keystone uri="${baseUrl(r)}/v3"`} : {}
   return {body: {error: {code, message, title: TITLES[code] ?? 'Error'}}, headers, status: code}
+}
+
+function objectOf(body: unknown, key: string): Record<string, unknown> | undefined {
+  const v = body !== null && typeof body === 'object' ? (body as Record<string, unknown>)[key] : undefined
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined
+}
+
+function hexId(): string {
+  return randomUUID().replaceAll('-', '')
 }

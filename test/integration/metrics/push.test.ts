@@ -128,11 +128,21 @@ describe('concertim-os metrics push (real process, simulator)', function () {
     expect(received.filter((m) => m.deviceId === devices.get(servers[1]) || m.deviceId === devices.get(UNKNOWN_SERVER))).to.deep.equal([])
   })
 
-  it('a new server (its series begin inside the window: Gnocchi answers NaN for the gaps) gets its values sent', async () => {
+  it('values do not depend on Ceilometer\'s polling interval: measures every 10 s into 300 s periods give the same values (rate:mean / granularity would give 1/30)', async () => {
+    const {disks, instance, nics} = gnocchiOf(sim, servers[0])
+    for (const r of [instance, ...disks, ...nics]) if (r) for (const name of Object.keys(r.metrics)) metricOf(sim, r, name).pollingS = 10
+    const {path} = writeSimConfig(sim, {metrics: {ttl: 600}})
+    const run = await runCli(['metrics', 'push', '--config', path, '--json'])
+    expect(run.code, run.stderr).to.equal(0)
+    expect(parse(run.stdout).devices.find((d) => d.instanceId === servers[0])?.values).to.deep.equal(expected)
+  })
+
+  it('a new server (its series begin inside the window: Gnocchi answers NaN for the gaps) gets its values once it has two complete periods', async () => {
     const fresh = servers[2]
     const want = shapeServer(sim, fresh)
     const {disks, instance, nics} = gnocchiOf(sim, fresh)
-    const begun = Math.floor((sim.world.now() - 600_000) / 300_000) * 300_000
+    // Three to four periods old: its two latest complete periods have ended more than metrics.rate_settle ago.
+    const begun = Math.floor((sim.world.now() - 900_000) / 300_000) * 300_000
     for (const r of [instance, ...disks, ...nics]) if (r) for (const name of Object.keys(r.metrics)) metricOf(sim, r, name).createdAt = begun
     const {path} = writeSimConfig(sim, {metrics: {ttl: 600}})
     const run = await runCli(['metrics', 'push', '--config', path, '--json'])

@@ -186,10 +186,10 @@ describe('sim killbill', () => {
       unitUsageRecords: [{unitType: 'openstack-billed-instance', usageRecords: [{amount, recordDate}]}],
     })
 
-    it('records usage (200) and rolls it up as a sum over [startDate, endDate)', async () => {
-      expect((await kb('POST', '/1.0/kb/usages', {body: usage('t1', 2.5)})).status).to.equal(200)
-      expect((await kb('POST', '/1.0/kb/usages', {body: usage('t2', -0.5)})).status).to.equal(200)
-      expect((await kb('POST', '/1.0/kb/usages', {body: usage('t3', 7, '2024-06-01')})).status).to.equal(200)
+    it('records usage (201, as UsageResource) and rolls it up as a sum over [startDate, endDate)', async () => {
+      expect((await kb('POST', '/1.0/kb/usages', {body: usage('t1', 2.5)})).status).to.equal(201)
+      expect((await kb('POST', '/1.0/kb/usages', {body: usage('t2', -0.5)})).status).to.equal(201)
+      expect((await kb('POST', '/1.0/kb/usages', {body: usage('t3', 7, '2024-06-01')})).status).to.equal(201)
       const rolled = await kb('GET', `/1.0/kb/usages/${subId}/openstack-billed-instance?startDate=2024-05-01&endDate=2024-06-01`)
       expect(rolled.body).to.deep.equal({
         endDate: '2024-06-01',
@@ -200,6 +200,19 @@ describe('sim killbill', () => {
       const empty = await kb('GET', `/1.0/kb/usages/${subId}/openstack-billed-vcpus?startDate=2024-05-01&endDate=2024-06-01`)
       expect((empty.body as {rolledUpUnits: unknown[]}).rolledUpUnits).to.deep.equal([])
       expect((await kb('GET', `/1.0/kb/usages/${subId}/openstack-billed-instance`)).status).to.equal(400)
+    })
+
+    it('a cancelled subscription takes records dated up to its end, and answers a bare 400 to later ones', async () => {
+      const accountId = await account('team-usage-cancelled')
+      const id = idFrom(await kb('POST', '/1.0/kb/subscriptions', {body: {accountId, planName: 'openstack-standard-monthly'}}))
+      const sub = state.subscriptions.get(id)!
+      sub.state = 'CANCELLED'
+      sub.cancelledDate = '2024-05-20T10:00:00.000Z'
+      const record = (trackingId: string, recordDate: string) => ({subscriptionId: id, trackingId, unitUsageRecords: [{unitType: 'openstack-billed-instance', usageRecords: [{amount: 1, recordDate}]}]})
+      expect((await kb('POST', '/1.0/kb/usages', {body: record('c1', '2024-05-20')})).status).to.equal(201)
+      const late = await kb('POST', '/1.0/kb/usages', {body: record('c2', '2024-05-21')})
+      expect(late.status).to.equal(400)
+      expect(state.usage.filter((u) => u.subscriptionId === id).map((u) => u.trackingId)).to.deep.equal(['c1'])
     })
 
     it('a trackingId already used for the subscription: 400 USAGE_RECORD_TRACKING_ID_ALREADY_EXISTS, nothing recorded', async () => {

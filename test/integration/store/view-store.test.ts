@@ -210,6 +210,18 @@ describe('view store: file specifics', () => {
     expect(JSON.parse(readFileSync(join(dir, 'view.json'), 'utf8')).entries).to.deep.equal({a: {b: 1}})
   })
 
+  it('a symlink planted where a temporary file could be is never followed (the temporary file is new, O_EXCL, unguessable)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cos-store-'))
+    const victim = join(dir, 'victim')
+    writeFileSync(victim, 'keep me')
+    // The name the store used to write through: <view>.<pid>.tmp.
+    symlinkSync(victim, join(dir, `view.json.${process.pid}.tmp`))
+    const store = new FileViewStore(join(dir, 'view.json'))
+    await store.apply({put: {a: {b: 1}}})
+    expect(readFileSync(victim, 'utf8')).to.equal('keep me')
+    expect(JSON.parse(readFileSync(join(dir, 'view.json'), 'utf8')).entries).to.deep.equal({a: {b: 1}})
+  })
+
   it('another writer\'s change on disk is seen by a store that had read the file before', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cos-store-'))
     const a = new FileViewStore(join(dir, 'view.json'))
@@ -314,15 +326,25 @@ describe('view store: file specifics', () => {
     expect((await store.load()).entries.get('a')).to.deep.equal({ok: true})
   })
 
-  it('a failed write (a full disk) leaves no temporary file behind, and says what to do', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cos-store-'))
-    const store = new FileViewStore(join(dir, 'view.json'))
-    // The temporary file this process writes is /dev/full: every write to it fails with ENOSPC.
-    symlinkSync('/dev/full', join(dir, `view.json.${process.pid}.tmp`))
-    const error = await failure(store.apply({put: {a: {b: 1}}}), AppError)
-    expect(error.message).to.match(/cannot write the view store .*view\.json .*ENOSPC/)
-    expect(error.hint).to.match(/disk .* is full/)
-    expect(readdirSync(dir)).to.deep.equal([])
+  it('a failed write (a full disk) leaves no temporary file behind, and says what to do', async function () {
+    this.timeout(60_000)
+    const dir = mkdtempSync(join(tmpdir(), 'cos-store-full-'))
+    try {
+      // A 16 KiB file system: the view below does not fit, its write fails with ENOSPC.
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', dir], {stdio: 'ignore'})
+    } catch {
+      console.warn('      (skipped: mounting a tiny tmpfs is not allowed here)')
+      this.skip()
+    }
+    try {
+      const store = new FileViewStore(join(dir, 'view.json'))
+      const error = await failure(store.apply({put: {a: {b: 'x'.repeat(256 * 1024)}}}), AppError)
+      expect(error.message).to.match(/cannot write the view store .*view\.json .*ENOSPC/)
+      expect(error.hint).to.match(/disk .* is full/)
+      expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).to.deep.equal([])
+    } finally {
+      execFileSync('umount', [dir])
+    }
   })
 
   it('a read-only directory fails the first write at once (no lock retries), naming the path and what to do', async function () {

@@ -115,6 +115,9 @@ describe('MrdClient (lib/concertim/mrd)', () => {
     } catch (error) {
       expect((error as HttpError).status).to.equal(401)
       expect((error as HttpError).serverMessage).to.equal('token is unauthorized')
+      // A token the app has just issued: not the login's credentials but the secret the two share.
+      expect((error as HttpError).hint).to.match(/JWT secret/)
+      expect((error as HttpError).hint).not.to.match(/credentials/)
     }
     expect(server.requests).to.have.length(2)
   })

@@ -2,11 +2,11 @@ import {expect} from 'chai'
 
 import {HttpError} from '../../../src/lib/http/index.js'
 import type {ServerMeasures} from '../../../src/lib/metrics/formulas.js'
-import {aggregatesRequest, batches, type GnocchiReads, isMetricsNotFound, isResourceTypeMissing, MEASURE_QUERIES, mergeGroups, readBatch} from '../../../src/lib/metrics/gnocchi-batch.js'
+import {aggregatesRequest, batches, type GnocchiReads, isMetricsNotFound, isResourceTypeMissing, MEASURE_QUERIES, mergeGroups, neededPoints, readBatch} from '../../../src/lib/metrics/gnocchi-batch.js'
 import type {GnocchiAggregatesGroup, GnocchiResource} from '../../../src/lib/openstack/types.js'
 
 const [INSTANCE, DISK, NIC] = MEASURE_QUERIES
-const W = {granularity: 300, start: new Date('2026-01-01T00:00:00Z')}
+const W = {completeBefore: Date.parse('2026-01-01T00:15:00Z'), granularity: 300, start: new Date('2026-01-01T00:00:00Z')}
 const pt = (v: null | number): [string, number, null | number] => ['2026-01-01T00:05:00+00:00', 300, v]
 
 function metricsNotFound(): HttpError {
@@ -27,7 +27,8 @@ describe('metrics/gnocchi-batch', () => {
       fill: 'null',
       granularity: 300,
       groupby: ['instance_id'],
-      operations: ['metric', ['disk.device.read.bytes', 'rate:mean'], ['disk.device.write.bytes', 'rate:mean'], ['disk.device.read.requests', 'rate:mean'], ['disk.device.write.requests', 'rate:mean']],
+      // `mean` of the counters, not rate:mean: rates come from two complete periods (formulas.ts).
+      operations: ['metric', ['disk.device.read.bytes', 'mean'], ['disk.device.write.bytes', 'mean'], ['disk.device.read.requests', 'mean'], ['disk.device.write.requests', 'mean']],
       resource_type: 'instance_disk',
       search: {in: {instance_id: ['a', 'b']}},
       start: W.start,
@@ -44,20 +45,33 @@ describe('metrics/gnocchi-batch', () => {
     it(`batches ${n} ids by ${size} → ${JSON.stringify(sizes)}`, () => expect(batches(Array.from({length: n}, (_, i) => i), size).map((b) => b.length)).to.deep.equal(sizes))
   }
 
-  it('merges grouped answers (nested or not) into server → metric → resource → latest point, keeping only the aggregation asked', () => {
+  it('merges grouped answers (nested or not) into server → metric → resource → the points a reading needs, keeping only the aggregation asked', () => {
     const into = new Map<string, ServerMeasures>()
     const groups = [
-      {group: {instance_id: 's1'}, measures: {measures: {d1: {'disk.device.read.bytes': {mean: [pt(9)], 'rate:mean': [pt(8), pt(1)]}}, d2: {'disk.device.read.bytes': {'rate:mean': [pt(2)]}}}}},
-      {group: {instance_id: 's2'}, measures: {d3: {'disk.device.write.bytes': {'rate:mean': [pt(3), pt(null)]}, 'unrelated.metric': {'rate:mean': [pt(7)]}}}},
-      {group: {instance_id: null}, measures: {d4: {'disk.device.read.bytes': {'rate:mean': [pt(4)]}}}},
+      {group: {instance_id: 's1'}, measures: {measures: {d1: {'disk.device.read.bytes': {mean: [pt(8), pt(1)], 'rate:mean': [pt(9)]}}, d2: {'disk.device.read.bytes': {mean: [pt(2)]}}}}},
+      {group: {instance_id: 's2'}, measures: {d3: {'disk.device.write.bytes': {mean: [pt(3), pt(null)]}, 'unrelated.metric': {mean: [pt(7)]}}}},
+      {group: {instance_id: null}, measures: {d4: {'disk.device.read.bytes': {mean: [pt(4)]}}}},
     ] as unknown as GnocchiAggregatesGroup[]
-    mergeGroups(into, DISK, groups)
+    mergeGroups(into, DISK, groups, W.completeBefore)
     expect(Object.fromEntries(into)).to.deep.equal({
-      s1: {'disk.device.read.bytes': {d1: [pt(1)], d2: [pt(2)]}},
+      s1: {'disk.device.read.bytes': {d1: [pt(8), pt(1)], d2: [pt(2)]}},
       s2: {'disk.device.write.bytes': {d3: [pt(3)]}},
     })
-    mergeGroups(into, INSTANCE, [{group: {id: 's1'}, measures: {measures: {s1: {cpu: {'rate:mean': [pt(5)]}}}}}] as unknown as GnocchiAggregatesGroup[])
+    mergeGroups(into, INSTANCE, [{group: {id: 's1'}, measures: {measures: {s1: {cpu: {mean: [pt(5)]}}}}}] as unknown as GnocchiAggregatesGroup[], W.completeBefore)
     expect(into.get('s1')?.cpu).to.deep.equal({s1: [pt(5)]})
+  })
+
+  describe('neededPoints: the latest point and the two latest complete ones, oldest first', () => {
+    const at = (minute: number, v: null | number): [string, number, null | number] => [`2026-01-01T00:${String(minute).padStart(2, '0')}:00+00:00`, 300, v]
+    const before = Date.parse('2026-01-01T00:20:00Z') // periods starting at :15 or earlier are complete
+    const cases: [string, unknown[], unknown[]][] = [
+      ['nothing', [], []],
+      ['keeps the filling period and the two complete before it', [at(0, 1), at(5, 2), at(10, 3), at(15, 4), at(20, 5)], [at(10, 3), at(15, 4), at(20, 5)]],
+      ['all complete: the last two', [at(0, 1), at(5, 2), at(10, 3)], [at(5, 2), at(10, 3)]],
+      ['skips gaps (NaN read as null) and malformed points', [at(0, 1), at(5, null), ['x'], at(10, 3), at(20, null)], [at(0, 1), at(10, 3)]],
+      ['only the filling period', [at(20, 5)], [at(20, 5)]],
+    ]
+    for (const [name, points, expected] of cases) it(name, () => expect(neededPoints(points, before)).to.deep.equal(expected))
   })
 
   const notFound: [string, unknown, boolean][] = [

@@ -10,6 +10,8 @@ import type {GnocchiAggregatesGroup, GnocchiResource} from '../../../src/lib/ope
 
 const t = (deviceId: string, instanceId: string): MetricTarget => ({deviceId, instanceId})
 const pt = (v: number): [string, number, number] => ['2026-01-01T00:05:00+00:00', 300, v]
+const pt0 = (v: number): [string, number, number] => ['2026-01-01T00:00:00+00:00', 300, v]
+const GAUGES = new Set(['vcpus', 'memory', 'memory.usage'])
 
 /** Gnocchi with every metric of every server asked about (one disk, one NIC each). */
 function gnocchi(asked: string[][], failOnCall?: number): PassClients['gnocchi'] {
@@ -24,7 +26,8 @@ function gnocchi(asked: string[][], failOnCall?: number): PassClients['gnocchi']
       const names = (req.operations as unknown[]).slice(1).map((o) => (o as [string])[0])
       return ids.map((id) => ({
         group: {[key]: id},
-        measures: {measures: {[`${id}-r`]: Object.fromEntries(names.map((n) => [n, {[n === 'vcpus' || n.startsWith('memory') ? 'mean' : 'rate:mean']: [pt(n === 'memory' ? 4096 : 600)]}]))}},
+        // Gauges: one point; counters: two complete periods, +600 (2/s).
+        measures: {measures: {[`${id}-r`]: Object.fromEntries(names.map((n) => [n, {mean: GAUGES.has(n) ? [pt(n === 'memory' ? 4096 : 600)] : [pt0(0), pt(600)]}]))}},
       })) as unknown as GnocchiAggregatesGroup[]
     },
     async searchResources(): Promise<GnocchiResource[]> {
@@ -48,7 +51,7 @@ function clients(devices: Device[], g: PassClients['gnocchi'], puts: [string, Me
 }
 
 const device = (id: string, server: string): Device => ({id, metadata: {openstack_instance_id: server}, name: id, type: 'Instance'}) as unknown as Device
-const OPTS = {batchSize: 2, concurrency: 3, dryRun: false, granularity: 300, now: Date.parse('2026-01-01T00:10:00Z'), ttl: 900, window: 900}
+const OPTS = {batchSize: 2, concurrency: 3, dryRun: false, granularity: 300, now: Date.parse('2026-01-01T00:11:00Z'), ttl: 900, window: 900}
 
 describe('metrics/run', () => {
   it('plans batches of new servers in target order; a server of several devices is read once', () => {
