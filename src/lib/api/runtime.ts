@@ -17,8 +17,10 @@ import {identityRoot} from '../openstack/keystone.js'
 import type {Logger} from '../output/logger.js'
 import {registerSecret} from '../output/redact.js'
 import {createReconcileEngine} from '../runtime/reconcile-engine.js'
+import {createKillBill} from '../killbill/index.js'
 import {AfterActionReconciler, type ReconcileNote} from './after-action.js'
 import {TokenVerifier} from './auth.js'
+import {killBillBillingService} from './billing-service.js'
 import type {BillingService, IdentityService} from './ports.js'
 import {readinessProbe} from './readiness.js'
 import {buildApiServer} from './server.js'
@@ -27,7 +29,8 @@ import {buildApiServer} from './server.js'
 export const UPSTREAM_DEADLINE_MS = 45_000
 
 export interface ApiRuntimeOptions {
-  billing?: BillingService
+  /** Default: over Kill Bill and the billing library when the killbill section is present; null: none (501). */
+  billing?: BillingService | null
   clock?: () => number
   identity?: IdentityService
   /** Reconcile the affected entity after an action (default true). */
@@ -83,9 +86,10 @@ export function createApiRuntime(config: Config, ctx: HttpContext, logger: Logge
   if ((api.tls_cert_file === undefined) !== (api.tls_key_file === undefined)) {
     throw new ConfigError(api.tls_cert_file ? 'api.tls_key_file' : 'api.tls_cert_file', 'is missing: HTTPS needs both the certificate and its key', 'tls_cert_file: /etc/concertim-openstack-service/tls/cert.pem\n  tls_key_file: /etc/concertim-openstack-service/tls/key.pem')
   }
+  const billing = opts.billing === undefined ? (config.killbill ? billingFromConfig(config.killbill, context) : undefined) : (opts.billing ?? undefined)
   const app = buildApiServer({
     admin,
-    billing: opts.billing,
+    billing,
     bodyLimit: api.body_limit,
     https,
     identity: opts.identity,
@@ -105,6 +109,11 @@ export function createApiRuntime(config: Config, ctx: HttpContext, logger: Logge
     sessions,
     verifier,
   }
+}
+
+function billingFromConfig(section: NonNullable<Config['killbill']>, ctx: HttpContext): BillingService {
+  const kb = createKillBill(section, ctx)
+  return killBillBillingService(kb.client, {planName: kb.planName, threshold: kb.creditThreshold})
 }
 
 function readTlsFile(key: string, path: string): Buffer {
