@@ -17,10 +17,12 @@ import {identityRoot} from '../openstack/keystone.js'
 import type {Logger} from '../output/logger.js'
 import {registerSecret} from '../output/redact.js'
 import {createReconcileEngine} from '../runtime/reconcile-engine.js'
+import {identityClients, identitySettings} from '../identity/index.js'
 import {createKillBill} from '../killbill/index.js'
 import {AfterActionReconciler, type ReconcileNote} from './after-action.js'
 import {TokenVerifier} from './auth.js'
 import {killBillBillingService} from './billing-service.js'
+import {libraryIdentityService} from './identity-service.js'
 import type {BillingService, IdentityService} from './ports.js'
 import {readinessProbe} from './readiness.js'
 import {buildApiServer} from './server.js'
@@ -32,7 +34,8 @@ export interface ApiRuntimeOptions {
   /** Default: over Kill Bill and the billing library when the killbill section is present; null: none (501). */
   billing?: BillingService | null
   clock?: () => number
-  identity?: IdentityService
+  /** Default: over the identity library with the configured admin's Keystone session; null: none (501). */
+  identity?: IdentityService | null
   /** Reconcile the affected entity after an action (default true). */
   reconcileAfterAction?: boolean
 }
@@ -86,13 +89,18 @@ export function createApiRuntime(config: Config, ctx: HttpContext, logger: Logge
   if ((api.tls_cert_file === undefined) !== (api.tls_key_file === undefined)) {
     throw new ConfigError(api.tls_cert_file ? 'api.tls_key_file' : 'api.tls_cert_file', 'is missing: HTTPS needs both the certificate and its key', 'tls_cert_file: /etc/concertim-openstack-service/tls/cert.pem\n  tls_key_file: /etc/concertim-openstack-service/tls/key.pem')
   }
-  const billing = opts.billing === undefined ? (config.killbill ? billingFromConfig(config.killbill, context) : undefined) : (opts.billing ?? undefined)
+  const kb = config.killbill ? createKillBill(config.killbill, context) : undefined
+  const billing = opts.billing === undefined ? (kb === undefined ? undefined : killBillBillingService(kb.client, {planName: kb.planName, threshold: kb.creditThreshold})) : (opts.billing ?? undefined)
+  const identity =
+    opts.identity === undefined
+      ? libraryIdentityService(identityClients({keystone: admin.keystone, killbill: kb?.client, logger, settings: identitySettings(config)}))
+      : (opts.identity ?? undefined)
   const app = buildApiServer({
     admin,
     billing,
     bodyLimit: api.body_limit,
     https,
-    identity: opts.identity,
+    identity,
     logger,
     readiness: readinessProbe(targets, context),
     reconciler,
@@ -109,11 +117,6 @@ export function createApiRuntime(config: Config, ctx: HttpContext, logger: Logge
     sessions,
     verifier,
   }
-}
-
-function billingFromConfig(section: NonNullable<Config['killbill']>, ctx: HttpContext): BillingService {
-  const kb = createKillBill(section, ctx)
-  return killBillBillingService(kb.client, {planName: kb.planName, threshold: kb.creditThreshold})
 }
 
 function readTlsFile(key: string, path: string): Buffer {

@@ -38,7 +38,8 @@ export interface ServeWorldOptions extends StartOptions {
   /** Default: none (501); 'killbill': over the simulated Kill Bill (the configuration's). */
   billing?: 'killbill' | BillingService
   extraApi?: Record<string, unknown>
-  identity?: IdentityService
+  /** Default: none (501); 'keystone': the identity library over the simulated Keystone (and Kill Bill). */
+  identity?: 'keystone' | IdentityService
   reconcileAfterAction?: boolean
 }
 
@@ -59,7 +60,7 @@ export async function startServeWorld(opts: ServeWorldOptions = {}): Promise<Ser
   const logger = createLogger({level: 'debug', stream: {write: (s: string) => logs.push(s)}})
   let runtime: ReturnType<typeof createApiRuntime>
   try {
-    runtime = createApiRuntime(config, {logger, settings: {retries: 0, retryBaseMs: 10}}, logger, {billing: opts.billing === 'killbill' ? undefined : (opts.billing ?? null), identity: opts.identity, reconcileAfterAction: opts.reconcileAfterAction})
+    runtime = createApiRuntime(config, {logger, settings: {retries: 0, retryBaseMs: 10}}, logger, {billing: opts.billing === 'killbill' ? undefined : (opts.billing ?? null), identity: opts.identity === 'keystone' ? undefined : (opts.identity ?? null), reconcileAfterAction: opts.reconcileAfterAction})
     await runtime.app.listen({host: '127.0.0.1', port: 0})
   } catch (error) {
     await sim.stop()
