@@ -7,6 +7,7 @@ const SCENARIOS: Record<string, () => Promise<{run(args: string[]): Promise<void
   http: async () => import('./http.js'),
   listen: async () => import('./listen.js'),
   metrics: async () => import('./metrics.js'),
+  serve: async () => import('./serve.js'),
   sim: async () => import('./sim.js'),
   startup: async () => import('./startup.js'),
   sync: async () => import('./sync.js'),

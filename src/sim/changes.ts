@@ -10,10 +10,12 @@
 import {defaultPowerState, type Provisioner} from './provisioning.js'
 import type {
   ChangeAction,
+  FloatingIp,
   Flavor,
   Network,
   NetworkChange,
   PowerState,
+  RouterPort,
   Server,
   ServerChange,
   Stack,
@@ -363,6 +365,52 @@ export class CloudChanges {
     })
     holder.resources.push({createdAt: now, name: holder === stack ? `server_${existing}` : String(existing), physicalId: s.id, requiredBy: [], status: 'CREATE_COMPLETE', statusReason: 'state changed', type: 'OS::Nova::Server', updatedAt: now})
     return s
+  }
+
+  /**
+   * Heat `suspend`/`resume` of a stack: its servers are suspended (resumed) by Nova, then the stack
+   * is SUSPEND_COMPLETE (RESUME_COMPLETE), each with its notifications.
+   */
+  suspendStack(id: string): Stack {
+    return this.stackPower(id, 'SUSPEND')
+  }
+
+  resumeStack(id: string): Stack {
+    return this.stackPower(id, 'RESUME')
+  }
+
+  /** A router interface on a network's first subnet (for tests of network destroy). */
+  addRouterInterface(networkId: string, routerId = this.provisioner.rnd.uuid()): RouterPort {
+    const n = this.network(networkId)
+    const port: RouterPort = {id: this.provisioner.rnd.uuid(), ip: '10.0.0.1', networkId, projectId: n.projectId, routerId, subnetId: n.subnetIds[0] ?? ''}
+    this.world.routerPorts.set(port.id, port)
+    return port
+  }
+
+  /** A floating IP associated with a server's first fixed port, through a router (for tests). */
+  addFloatingIp(serverId: string, routerId: string): FloatingIp {
+    const s = this.server(serverId)
+    const fixed = s.addresses.find((a) => a.type === 'fixed')
+    if (fixed === undefined) throw new Error(`server ${serverId} has no fixed address`)
+    const n = this.world.floatingIps.size
+    const fip: FloatingIp = {address: `198.51.100.${(n % 250) + 1}`, fixedIp: fixed.addr, id: this.provisioner.rnd.uuid(), portId: fixed.portId, projectId: s.projectId, routerId}
+    this.world.floatingIps.set(fip.id, fip)
+    return fip
+  }
+
+  private stackPower(id: string, action: 'RESUME' | 'SUSPEND'): Stack {
+    const stack = this.stack(id)
+    const before = clone(stack)
+    for (const s of this.world.servers.values()) {
+      if (s.stackId !== id) continue
+      if (action === 'SUSPEND' && s.vmState === 'active') this.suspendServer(s.id)
+      if (action === 'RESUME' && s.vmState === 'suspended') this.resumeServer(s.id)
+    }
+    stack.status = `${action}_COMPLETE`
+    stack.statusReason = `Stack ${action} completed successfully`
+    stack.updatedAt = this.world.now()
+    this.emitStack(action === 'SUSPEND' ? 'suspend' : 'resume', action, before, stack, this.requestId())
+    return stack
   }
 
   createVolume(opts: {name: string | null; projectId: string; size: number; userId?: string}): Volume {

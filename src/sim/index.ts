@@ -126,7 +126,8 @@ export async function startSimulator(opts: StartOptions = {}): Promise<Simulator
   const killbill = new KillBillState({now: world.now})
   seedConcertimAndBilling(cloud, concertim, killbill, credentials.killbill.planName)
 
-  const service: ServiceOptions = {faults, keystoneUrl: () => endpoints.keystone}
+  const changes = new CloudChanges(world, cloud.provisioner)
+  const service: ServiceOptions = {changes, faults, keystoneUrl: () => endpoints.keystone}
   const apps: Record<SimSystem, SimApp> = {
     cinder: createCinderApp(world, service),
     cloudkitty: createCloudKittyApp(world, service),
@@ -189,7 +190,7 @@ export async function startSimulator(opts: StartOptions = {}): Promise<Simulator
 
   return {
     apps,
-    changes: new CloudChanges(world, cloud.provisioner),
+    changes,
     cloud,
     concertim,
     config,

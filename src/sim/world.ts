@@ -247,6 +247,37 @@ export interface Stack {
   userId: string
 }
 
+/** A Nova key pair: it belongs to a user (not a project). */
+export interface KeyPair {
+  createdAt: number
+  fingerprint: string
+  name: string
+  publicKey: string
+  type: 'ssh' | 'x509'
+  userId: string
+}
+
+/** A router's interface on a network (a Neutron port with device_owner network:router_interface). */
+export interface RouterPort {
+  id: string
+  ip: string
+  networkId: string
+  projectId: string
+  routerId: string
+  subnetId: string
+}
+
+/** A floating IP; associated when `portId` is set (then reached through `routerId`). */
+export interface FloatingIp {
+  address: string
+  /** The fixed address it maps to. */
+  fixedIp: null | string
+  id: string
+  portId: null | string
+  projectId: string
+  routerId: null | string
+}
+
 export interface ServerGroup {
   id: string
   members: string[]
@@ -390,6 +421,12 @@ export class World {
   readonly assignments: RoleAssignment[] = []
   readonly domains = new Map<string, Domain>()
   readonly events = new EventEmitter<WorldEvents>()
+  /** Floating IPs by id. */
+  readonly floatingIps = new Map<string, FloatingIp>()
+  /** Key pairs by `<user id>/<name>`. */
+  readonly keyPairs = new Map<string, KeyPair>()
+  /** Router interface ports by id. */
+  readonly routerPorts = new Map<string, RouterPort>()
   readonly flavors = new Table<Flavor>((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   readonly gnocchiMetrics = new Map<string, GnocchiMetric>()
   /** Per Gnocchi resource type, ascending by id. */

@@ -77,6 +77,31 @@ export interface KillBillSection {
   username?: string
 }
 
+/** `serve`: the HTTP API the Concertim app calls (its `user_handler_base_url`). */
+export interface ApiSection {
+  /** Largest request body accepted (bytes). */
+  body_limit: number
+  /** Address to listen on (the original bound 0.0.0.0; we default to loopback). */
+  host: string
+  /** Shared HS256 secret of the app's JWTs; else `jwt_secret_file`, `CONCERTIM_OS_API_JWT_SECRET` or `JWT_SECRET`. */
+  jwt_secret?: string
+  jwt_secret_file?: string
+  /** Clock skew tolerated on `exp`/`iat`/`nbf` (s). */
+  leeway_s: number
+  /** Tokens valid for longer than this (exp − iat, or exp − now without iat) are refused (s); the app's last 60 s. */
+  max_token_lifetime_s: number
+  port: number
+  /** `jti`s remembered against replay (the oldest are forgotten first once full). */
+  replay_cache_size: number
+  /** Keystone sessions (one per distinct cloud_env) kept at once. */
+  session_cache_size: number
+  /** Seconds to finish in-flight requests after SIGTERM before closing them. */
+  shutdown_timeout_s: number
+  /** PEM certificate and key: serve HTTPS when both are given. */
+  tls_cert_file?: string
+  tls_key_file?: string
+}
+
 export interface HttpSection {
   deadline_ms: number
   max_in_flight_per_host: number
@@ -223,6 +248,7 @@ export interface IdentitySection {
 }
 
 export interface Config {
+  api: ApiSection
   billing: BillingSection
   billing_platform?: 'killbill'
   cloud_type: 'openstack'
@@ -256,6 +282,26 @@ const int = (dflt: number, minimum: number, examples: number[], maximum?: number
 export const configSchema: SchemaObject = {
   additionalProperties: true,
   properties: {
+    api: {
+      additionalProperties: false,
+      default: {},
+      properties: {
+        body_limit: int(1_048_576, 1024, [1_048_576], 104_857_600),
+        host: {default: '127.0.0.1', examples: ['127.0.0.1'], minLength: 1, type: 'string'},
+        jwt_secret: optStr(['s3cret-shared-with-concertim'], {minLength: 1}),
+        jwt_secret_file: optStr(['/etc/concertim-openstack-service/jwt-secret']),
+        leeway_s: int(5, 0, [5], 300),
+        max_token_lifetime_s: int(300, 1, [300], 86_400),
+        port: int(42_356, 0, [42_356], 65_535),
+        replay_cache_size: int(100_000, 100, [100_000], 10_000_000),
+        session_cache_size: int(1000, 1, [1000], 1_000_000),
+        shutdown_timeout_s: int(10, 0, [10], 600),
+        tls_cert_file: optStr(['/etc/concertim-openstack-service/tls/cert.pem']),
+        tls_key_file: optStr(['/etc/concertim-openstack-service/tls/key.pem']),
+      },
+      required: [],
+      type: 'object',
+    },
     billing: {
       additionalProperties: false,
       default: {},
@@ -492,13 +538,14 @@ export const configSchema: SchemaObject = {
 }
 
 /** Sections whose keys may be overridden from the environment (`CONCERTIM_OS_<SECTION>_<KEY>`). */
-export const SECTIONS = ['openstack', 'concertim', 'rmq', 'killbill', 'http', 'store', 'metrics', 'sync', 'listen', 'identity', 'billing'] as const
+export const SECTIONS = ['openstack', 'concertim', 'rmq', 'killbill', 'http', 'store', 'metrics', 'sync', 'listen', 'identity', 'billing', 'api'] as const
 
 /**
  * Secret keys and where they may also come from: a `<key>_file` sibling (read at start-up) or the
  * environment (the usual override). Their values are registered for redaction.
  */
 export const SECRET_KEYS: Record<string, string[]> = {
+  api: ['jwt_secret'],
   concertim: ['concertim_password'],
   killbill: ['password', 'apisecret', 'apikey'],
   openstack: ['password', 'admin_user_password'],

@@ -5,6 +5,7 @@
  * original service omitted it and saw only its own project's stacks (its defect §10.2 #8).
  */
 import type {KeystoneSession} from './keystone.js'
+import {requestIds} from './nova.js'
 import {collectPages, nextLink} from './paging.js'
 import type {ApiLink, HeatOutput, HeatResource, HeatStack, HeatStackDetail, HeatStackRef} from './types.js'
 
@@ -67,6 +68,24 @@ export class HeatClient {
       url: `${stackPath(stack)}/resources`,
     })
     return res.status === 404 ? null : (res.data.resources ?? [])
+  }
+
+  /** A stack by id alone (Heat redirects `GET /stacks/{id}` to its full path), or null on 404. */
+  async findStack(id: string): Promise<HeatStackDetail | null> {
+    const res = await this.session.request<{stack: HeatStackDetail}>('orchestration', {accept: [404], url: `stacks/${encodeURIComponent(id)}`})
+    return res.status === 404 ? null : res.data.stack
+  }
+
+  /** `suspend` or `resume` a stack (`POST …/actions`, 200; Heat does it asynchronously). */
+  async stackAction(stack: HeatStackRef, action: 'resume' | 'suspend'): Promise<string[]> {
+    const res = await this.session.request('orchestration', {body: {[action]: null}, method: 'POST', url: `${stackPath(stack)}/actions`})
+    return requestIds(res.headers)
+  }
+
+  /** Delete a stack (204; Heat deletes its resources asynchronously). */
+  async deleteStack(stack: HeatStackRef): Promise<string[]> {
+    const res = await this.session.request('orchestration', {method: 'DELETE', url: stackPath(stack)})
+    return requestIds(res.headers)
   }
 
   /** Every stack (of every project unless told otherwise), every page. */

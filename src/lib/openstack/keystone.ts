@@ -42,6 +42,11 @@ export interface KeystoneSessionOptions {
   region?: string
   /** Renew this long before expiry (default 5 min; at most half the token's lifetime). */
   renewMarginMs?: number
+  /**
+   * Register the password for redaction for the life of the process (default). `serve` holds a
+   * session per app user and registers theirs for the session's life instead (a bounded set).
+   */
+  registerPassword?: boolean
 }
 
 export interface KeystoneToken {
@@ -111,7 +116,7 @@ export class KeystoneSession {
     this.identityRoot = identityRoot(options.auth.authUrl)
     this.clock = options.clock ?? Date.now
     this.overrides = normaliseOverrides(options.endpointOverrides)
-    registerSecret(options.auth.password)
+    if (options.registerPassword !== false) registerSecret(options.auth.password)
   }
 
   /** The catalog of the current token. */

@@ -6,6 +6,7 @@
  */
 import {SimApp, type SimReply, type SimRequest} from '../http-app.js'
 import {pageAfter, positionAfter} from '../table.js'
+import {addCinderWriteRoutes} from './block-storage-writes.js'
 import type {Volume, World} from '../world.js'
 import {authed, baseUrl, header, isoMicros, type RequestContext, type ServiceOptions, truthy} from './context.js'
 
@@ -94,6 +95,7 @@ export function createCinderApp(world: World, opts: ServiceOptions): SimApp {
     const items = r.query.has('all_tenants') && !r.query.has('project_id') ? world.volumes.all() : world.volumes.partition(marker.projectId)
     return 1 + Math.ceil(positionAfter(items, world.volumes.compare, marker) / limit)
   }
+  addCinderWriteRoutes(app, world, opts, guard)
   app.notFound(() => notFound('The resource could not be found.'))
   return app
 }

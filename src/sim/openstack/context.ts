@@ -4,6 +4,7 @@
  * (expiry, the `expireTokens` fault) and build the request context (user, project, roles, admin).
  * Plus the few formatting rules the services share (timestamps, base URL, limits).
  */
+import type {CloudChanges} from '../changes.js'
 import type {Faults, SimSystem} from '../faults.js'
 import type {SimHandler, SimReply, SimRequest} from '../http-app.js'
 import type {Project, Role, Token, User, World} from '../world.js'
@@ -17,6 +18,8 @@ export interface RequestContext {
 }
 
 export interface ServiceOptions {
+  /** The changes the write endpoints make (each followed by the notifications OpenStack publishes). */
+  changes?: CloudChanges
   faults?: Faults
   /** The Keystone URL for `WWW-Authenticate` (set once the servers listen). */
   keystoneUrl: () => string

@@ -7,6 +7,7 @@
  */
 import {SimApp, type SimReply, type SimRequest} from '../http-app.js'
 import {pageAfter, positionAfter} from '../table.js'
+import {addHeatWriteRoutes} from './orchestration-writes.js'
 import type {Stack, StackResource, World} from '../world.js'
 import {authed, baseUrl, isoPlain, isoSeconds, type RequestContext, type ServiceOptions, truthy} from './context.js'
 
@@ -82,6 +83,7 @@ export function createHeatApp(world: World, opts: ServiceOptions): SimApp {
   }))
   app.route('GET', '/v1/:project/stacks/:stack/resources', redirect('/resources'))
   app.route('GET', '/v1/:project/stacks/:stack/outputs', redirect('/outputs'))
+  addHeatWriteRoutes(app, opts, identified)
   app.route('GET', '/v1/:project/stacks/:name/:id', identified((r, _ctx, s) => ({body: {stack: stackDetail(baseUrl(r), s)}, status: 200})))
   app.route('GET', '/v1/:project/stacks/:stack', redirect(''))
   app.route('GET', '/v1/:project/stacks/:name/:id/resources', identified((r, ctx, s) => {

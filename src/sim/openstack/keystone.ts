@@ -164,6 +164,18 @@ export function createKeystoneApp(world: World, opts: KeystoneOptions): SimApp {
     })
     return {body: {user: userView(r, user)}, status: 201}
   }, 'identity:create_user'))
+  // PATCH /v3/users/{id}: the fields given change (email and password are what serve's PATCH /user sends).
+  app.route('PATCH', '/v3/users/:id', guarded((r) => {
+    const u = objectOf(r.body, 'user')
+    if (u === undefined) return error(400, "Invalid input for field 'user': None is not of type 'object'")
+    const user = world.users.get(r.params.id)
+    if (user === undefined) return error(404, `Could not find user: ${r.params.id}.`)
+    if (typeof u.email === 'string') user.email = u.email
+    if (typeof u.password === 'string') user.password = u.password
+    if (typeof u.description === 'string') user.description = u.description
+    if (typeof u.enabled === 'boolean') user.enabled = u.enabled
+    return {body: {user: userView(r, user)}, status: 200}
+  }, 'identity:update_user'))
   app.route('DELETE', '/v3/users/:id', guarded((r) => (world.removeUser(r.params.id) ? {status: 204} : error(404, `Could not find user: ${r.params.id}.`)), 'identity:delete_user'))
 
   app.route('POST', '/v3/projects', guarded((r) => {

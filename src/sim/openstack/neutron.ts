@@ -7,6 +7,7 @@
  */
 import {SimApp, type SimReply, type SimRequest} from '../http-app.js'
 import {byId, pageAfter, positionAfter, type Table} from '../table.js'
+import {addNeutronWriteRoutes} from './network-writes.js'
 import type {Network, Subnet, World} from '../world.js'
 import {authed, baseUrl, isoSeconds, type RequestContext, type ServiceOptions, truthy} from './context.js'
 
@@ -93,6 +94,7 @@ export function createNeutronApp(world: World, opts: ServiceOptions): SimApp {
     const items: {id: string}[] = r.path.endsWith('networks') ? world.networks.all() : world.subnets.all()
     return 1 + Math.ceil(positionAfter(items, byId, {id: markerId}) / limit)
   }
+  addNeutronWriteRoutes(app, world, opts, guard)
   app.notFound(() => neutronError(404, 'HTTPNotFound', 'The resource could not be found.'))
   return app
 }

@@ -8,6 +8,7 @@
  */
 import {SimApp, type SimReply, type SimRequest} from '../http-app.js'
 import {hostIdOf} from '../provisioning.js'
+import {addNovaWriteRoutes} from './nova-writes.js'
 import {pageAfter, positionAfter} from '../table.js'
 import type {Flavor, Server, World} from '../world.js'
 import {authed, baseUrl, header, isoMicros, isoSeconds, parseTime, type RequestContext, type ServiceOptions, tokenContext, truthy} from './context.js'
@@ -156,6 +157,8 @@ export function createNovaApp(world: World, opts: ServiceOptions): SimApp {
     else Object.assign(view, {metadata: {}, policies: [g.policy]})
     return {body: {server_group: view}, status: 200}
   }))
+
+  addNovaWriteRoutes(app, world, opts, guard)
 
   app.notFound(() => ({body: {itemNotFound: {code: 404, message: 'The resource could not be found.'}}, status: 404}))
   return app

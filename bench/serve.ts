@@ -1,0 +1,192 @@
+/**
+ * Benchmark of `concertim-os serve`: `npm run bench -- serve [--latency-ms 2] [--clients 50]
+ * [--seconds 8] [--seed 1] [--node-args '--cpu-prof --cpu-prof-dir /tmp/prof']` (node options of the serve process).
+ *
+ * The simulator (every system at `--latency-ms`) runs here; `serve` runs as the real CLI in a child
+ * process (so its CPU is its own); `--clients` concurrent clients, each with a fresh JWT per request
+ * as the app sends them, for `--seconds` per scenario:
+ *  1. `GET /key_pairs` of one user (its cloud_env): the session cache means one Keystone
+ *     authentication for the whole run;
+ *  2. `POST /update_status/instances/<id>`: each client toggles its own server off/on (a real
+ *     action each time, then the scoped reconcile into Concertim).
+ * Prints JSON: requests/s, p50/p99/max ms, errors, and Keystone authentications per 1,000 requests.
+ */
+import {spawn} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {randomUUID} from 'node:crypto'
+import {SignJWT} from 'jose'
+import {Pool} from 'undici'
+
+import {loadConfig} from '../src/lib/config/index.js'
+import {createReconcileEngine} from '../src/lib/runtime/reconcile-engine.js'
+import {startSimulator} from '../src/sim/index.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const SECRET = 'bench-serve-shared-secret-0123456789'
+
+function option(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const {port} = s.address() as {port: number}
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+}
+
+interface Figures {
+  errors: number
+  max_ms: number
+  p50_ms: number
+  p99_ms: number
+  requests: number
+  requests_per_s: number
+  statuses: Record<string, number>
+}
+
+export async function run(args: string[]): Promise<void> {
+  const latencyMs = Number(option(args, 'latency-ms', '2'))
+  const clients = Number(option(args, 'clients', '50'))
+  const seconds = Number(option(args, 'seconds', '8'))
+  const seed = Number(option(args, 'seed', '1'))
+  const sim = await startSimulator({latencyMs, preset: 'small', seed, sizes: {servers: Math.max(60, clients + 10), stacks: 12}})
+  const dir = mkdtempSync(join(tmpdir(), 'concertim-os-bench-serve-'))
+  const key = await globalThis.crypto.subtle.importKey('raw', new TextEncoder().encode(SECRET), {hash: 'SHA-256', name: 'HMAC'}, false, ['sign'])
+  let child: ReturnType<typeof spawn> | undefined
+  try {
+    const configPath = join(dir, 'config.yaml')
+    writeFileSync(configPath, JSON.stringify({...sim.config({logLevel: 'warn'}), api: {replay_cache_size: 1_000_000}, lock_dir: dir, store: {path: join(dir, 'view.json')}}))
+    const config = loadConfig({env: {}, path: configPath}).config
+    // Concertim shows the cloud first (devices exist to be updated).
+    const {engine, store} = createReconcileEngine(config, {settings: {retries: 0}})
+    await engine.sync()
+    await store.close()
+
+    // One member user per project, with its own password.
+    const member = sim.world.roleByName('member') ?? sim.world.addRole({id: 'bench-member', name: 'member'})
+    const envOf = new Map<string, Record<string, string>>()
+    for (const p of sim.world.projects.values()) {
+      const id = `bench-${p.id}`
+      const password = `bench-pw-${p.id.slice(0, 8)}`
+      sim.world.addUser({defaultProjectId: p.id, description: '', domainId: 'default', email: null, enabled: true, id, name: `CM_bench_${p.name}`, password})
+      sim.world.assign({projectId: p.id, roleId: member.id, userId: id})
+      envOf.set(p.id, {auth_url: `${sim.endpoints.keystone}/v3`, password, project_id: p.id, user_id: id})
+    }
+
+    const port = await freePort()
+    const nodeArgs = option(args, 'node-args', '').split(' ').filter(Boolean)
+    child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bin/dev.js', 'serve', '--config', configPath, '--port', String(port), '--log-level', 'warn'], {
+      cwd: ROOT,
+      env: {...process.env, JWT_SECRET: SECRET},
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
+    const pool = new Pool(`http://127.0.0.1:${port}`, {connections: clients, pipelining: 1})
+    const deadline = Date.now() + 60_000
+    for (;;) {
+      try {
+        const r = await pool.request({method: 'GET', path: '/'})
+        await r.body.text()
+        if (r.statusCode === 200) break
+      } catch {
+        // not up yet
+      }
+      if (Date.now() > deadline) throw new Error(`serve did not start: ${stderr}`)
+      await new Promise((r) => setTimeout(r, 200))
+    }
+
+    const token = async () => {
+      const now = Math.floor(Date.now() / 1000)
+      return new SignJWT({}).setProtectedHeader({alg: 'HS256'}).setIssuedAt(now).setExpirationTime(now + 60).setJti(randomUUID()).sign(key)
+    }
+    const load = async (next: (client: number) => {body: unknown; method: 'GET' | 'POST'; path: string}): Promise<Figures> => {
+      const latencies: number[] = []
+      const statuses: Record<string, number> = {}
+      let errors = 0
+      const started = performance.now()
+      const end = started + seconds * 1000
+      await Promise.all(
+        Array.from({length: clients}, async (_, c) => {
+          while (performance.now() < end) {
+            const {body, method, path} = next(c)
+            const t0 = performance.now()
+            try {
+              const r = await pool.request({body: JSON.stringify(body), headers: {authorization: `Bearer ${await token()}`, 'content-type': 'application/json'}, method, path})
+              await r.body.text()
+              statuses[r.statusCode] = (statuses[r.statusCode] ?? 0) + 1
+              if (r.statusCode >= 400) errors++
+            } catch {
+              errors++
+            }
+            latencies.push(performance.now() - t0)
+          }
+        }),
+      )
+      const wall = (performance.now() - started) / 1000
+      latencies.sort((a, b) => a - b)
+      const round = (x: number) => Math.round(x * 10) / 10
+      return {errors, max_ms: round(latencies.at(-1) ?? 0), p50_ms: round(percentile(latencies, 50)), p99_ms: round(percentile(latencies, 99)), requests: latencies.length, requests_per_s: Math.round(latencies.length / wall), statuses}
+    }
+    const keystoneAuths = () => sim.apps.keystone.stats.requests
+
+    // 1. GET /key_pairs of one user.
+    const someServer = sim.world.servers.all()[0]
+    const oneUser = envOf.get(someServer.projectId) as Record<string, string>
+    const ksBefore = keystoneAuths()
+    const keyPairs = await load(() => ({body: {cloud_env: oneUser}, method: 'GET', path: '/key_pairs'}))
+    const ksKeyPairs = keystoneAuths() - ksBefore
+
+    // 2. POST /update_status/instances/<id>: each client toggles its own active server.
+    const servers = sim.world.servers.all().filter((s) => s.vmState === 'active').slice(0, clients)
+    const nextAction = servers.map(() => 'off')
+    const ks2 = keystoneAuths()
+    const statusChange = await load((c) => {
+      const s = servers[c % servers.length]
+      const action = nextAction[c % servers.length]
+      nextAction[c % servers.length] = action === 'off' ? 'on' : 'off'
+      return {body: {action, cloud_env: envOf.get(s.projectId)}, method: 'POST', path: `/update_status/instances/${s.id}`}
+    })
+    const ksStatus = keystoneAuths() - ks2
+    await pool.close()
+    console.log(
+      JSON.stringify(
+        {
+          clients,
+          key_pairs: {...keyPairs, keystone_authentications: ksKeyPairs, keystone_authentications_per_1000: Math.round((ksKeyPairs / Math.max(1, keyPairs.requests)) * 1000 * 100) / 100},
+          latency_ms: latencyMs,
+          seconds,
+          targets: {key_pairs_p99_ms: 50, keystone_authentications_per_1000_from_one_user: 1, requests_per_s: 500},
+          update_status_instances: {...statusChange, distinct_users: new Set(servers.map((s) => s.projectId)).size, keystone_authentications: ksStatus},
+        },
+        null,
+        2,
+      ),
+    )
+  } finally {
+    if (child !== undefined && child.exitCode === null) {
+      const exited = new Promise((r) => child?.once('exit', r))
+      child.kill('SIGTERM')
+      await exited
+    }
+    await sim.stop()
+    rmSync(dir, {force: true, recursive: true})
+  }
+}
