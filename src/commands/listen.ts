@@ -4,6 +4,7 @@ import {hostname} from 'node:os'
 import {BaseCommand} from '../lib/base-command.js'
 import {AppError, LockedError} from '../lib/errors.js'
 import {ExitCode} from '../lib/exit-codes.js'
+import {awaitStopSignal} from '../lib/signals.js'
 
 export default class Listen extends BaseCommand<typeof Listen> {
   static override description = `Keep Concertim current in real time: the resident RabbitMQ consumer of OpenStack's notifications.
@@ -110,16 +111,7 @@ It declares its own durable quorum queue (listen.queue) bound to the exchanges n
       watermarks: store.kind === 'redis' ? new SharedWatermarks(store) : new MemoryWatermarks(),
     })
 
-    let signalled: NodeJS.Signals | undefined
-    const stopped = new Promise<NodeJS.Signals>((resolve) => {
-      const on = (signal: NodeJS.Signals) => {
-        signalled ??= signal
-        resolve(signal)
-      }
-      // `on`, not `once`: a second signal while draining must not kill the process mid-ack.
-      process.on('SIGTERM', on)
-      process.on('SIGINT', on)
-    })
+    const {signalled, stopped} = awaitStopSignal()
     try {
       // A broker that is down at start is waited for (with backoff, said in the log), not given up
       // on: systemd's restart limit would otherwise stop listen for good during an outage.
@@ -148,7 +140,7 @@ It declares its own durable quorum queue (listen.queue) bound to the exchanges n
       guard.unref()
       await service.stop()
     } catch (error) {
-      if (signalled === undefined) {
+      if (signalled() === undefined) {
         await service.stop().catch(() => undefined)
         if (error instanceof Error && !(error instanceof AppError) && !('oclif' in error)) this.fail(`listen cannot go on: ${error.message}`, ExitCode.FAILURE, (error as {hint?: string}).hint)
       }

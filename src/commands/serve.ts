@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../lib/base-command.js'
 import {ExitCode} from '../lib/exit-codes.js'
+import {awaitStopSignal} from '../lib/signals.js'
 
 export default class Serve extends BaseCommand<typeof Serve> {
   static override description = `Serve the HTTP API the Concertim app calls (its user_handler_base_url): sign-up, teams, team roles, key pairs, the power and destroy buttons, limits, quotas, statistics, invoices, credits and orders.
@@ -26,15 +27,7 @@ Every request but GET / and GET /healthz needs "Authorization: Bearer <JWT>": HS
     const runtime = createApiRuntime(config, this.httpContext(), this.logger)
     const host = this.flags.host ?? config.api.host
     const port = this.flags.port ?? config.api.port
-    let signalled: NodeJS.Signals | undefined
-    const stopped = new Promise<NodeJS.Signals>((resolve) => {
-      const on = (signal: NodeJS.Signals) => {
-        signalled ??= signal
-        resolve(signal)
-      }
-      process.on('SIGTERM', on)
-      process.on('SIGINT', on)
-    })
+    const {stopped} = awaitStopSignal()
     try {
       await runtime.app.listen({host, port})
     } catch (error) {
@@ -45,7 +38,7 @@ Every request but GET / and GET /healthz needs "Authorization: Bearer <JWT>": HS
     const address = runtime.app.server.address()
     this.logger.info({address: typeof address === 'object' && address !== null ? `${address.address}:${address.port}` : String(address), tls: config.api.tls_cert_file !== undefined}, 'serving')
     const signal = await stopped
-    this.logger.info({signal: signalled ?? signal}, 'signal received: finishing in-flight requests')
+    this.logger.info({signal}, 'signal received: finishing in-flight requests')
     const guard = setTimeout(() => {
       this.logger.warn('in-flight requests took too long; exiting')
       process.exit(ExitCode.OK)

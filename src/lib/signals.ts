@@ -51,3 +51,20 @@ export function stopOnSignals(opts: StopOnSignalsOptions): () => void {
     for (const [s, h] of handlers) proc.off(s, h)
   }
 }
+
+/**
+ * For resident commands (listen, serve), which finish their work before exiting: the first SIGINT
+ * or SIGTERM resolves `stopped`; handlers stay on (`on`, not `once`) so a second signal while
+ * draining does not kill the process mid-ack. `signalled()` tells whether one has come.
+ */
+export function awaitStopSignal(proc: Pick<NodeJS.Process, 'on'> = process): {signalled: () => NodeJS.Signals | undefined; stopped: Promise<NodeJS.Signals>} {
+  let first: NodeJS.Signals | undefined
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      first ??= signal
+      resolve(signal)
+    }
+    for (const s of STOP_SIGNALS) proc.on(s, on)
+  })
+  return {signalled: () => first, stopped}
+}

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {EventEmitter} from 'node:events'
 
-import {signalExitCode, stopOnSignals} from '../../src/lib/signals.js'
+import {awaitStopSignal, signalExitCode, stopOnSignals} from '../../src/lib/signals.js'
 
 function fakeProcess() {
   const proc = new EventEmitter() as EventEmitter & {exits: number[]; exit(code: number): never}
@@ -44,5 +44,16 @@ describe('stopping on signals (lib/signals)', () => {
     proc.emit('SIGINT')
     await new Promise((r) => setTimeout(r, 60))
     expect(proc.exits).to.deep.equal([130])
+  })
+
+  it('awaitStopSignal (resident commands): the first signal resolves, a second one is kept from killing the process, signalled() names the first', async () => {
+    const proc = new EventEmitter()
+    const {signalled, stopped} = awaitStopSignal(proc as unknown as NodeJS.Process)
+    expect(signalled()).to.equal(undefined)
+    proc.emit('SIGTERM', 'SIGTERM')
+    proc.emit('SIGINT', 'SIGINT')
+    expect(await stopped).to.equal('SIGTERM')
+    expect(signalled()).to.equal('SIGTERM')
+    expect(proc.listenerCount('SIGINT')).to.equal(1)
   })
 })
