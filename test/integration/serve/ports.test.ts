@@ -212,7 +212,8 @@ describe('serve: identity and billing routes over their ports', function () {
       const env = w.runner.adminCloudEnv()
       const role = await failure(w.runner.call('POST', '/team_role', {cloud_env: env, team_role: {project_id: 'p', role: 'owner', user_id: 'u'}}))
       expect(role.status).to.equal(400)
-      expect((role.body as {message: string}).message).to.include('"admin", "member", "watcher"')
+      const said = (role.body as {message: string}).message
+      expect(said, said).to.include('"admin", "member", "watcher"')
       const empty = await failure(w.runner.call('PATCH', '/user', {cloud_env: env, user_info: {cloud_user_id: 'u', new_data: {}}}))
       expect(empty.status).to.equal(400)
       const neither = await failure(w.runner.call('DELETE', '/team', {cloud_env: env, team_info: {}}))
