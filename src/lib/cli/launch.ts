@@ -3,23 +3,43 @@
  * built CLI and only when it is current; otherwise — and always from the sources (bin/dev.js, which
  * the tests spawn) — the commands are found by importing their modules, so a stale manifest can
  * never hide a command or show old flags.
+ *
+ * `--version` is answered before @oclif/core is loaded (loading it is most of a start-up's CPU): the
+ * same line oclif prints (its `config.userAgent`), from package.json alone.
  */
-import {Config, execute, type Interfaces, Plugin} from '@oclif/core'
 import {readFileSync} from 'node:fs'
+import {arch, release} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {isCurrent} from './manifest.js'
+import type {Interfaces} from '@oclif/core'
+
+/** What `--version` prints, as oclif does (`<name>/<version> <platform>-<arch> node-<node version>`; WSL is `wsl`). */
+export function versionLine(pjson: {name: string; version?: string}, host: {arch: string; nodeVersion: string; platform: string; release: string} = {arch: arch(), nodeVersion: process.version, platform: process.platform, release: release()}): string {
+  const platform = host.platform === 'linux' && host.release.toLowerCase().includes('microsoft') ? 'wsl' : host.platform
+  return `${pjson.name}/${pjson.version ?? '0.0.0'} ${platform}-${host.arch === 'ia32' ? 'x86' : host.arch} node-${host.nodeVersion}`
+}
+
+/** Whether oclif would print the version for these arguments (its `versionAddition`: the first one only). */
+export function asksVersion(argv: readonly string[], pjson: Interfaces.PJSON): boolean {
+  return argv[0] !== undefined && ['--version', ...(pjson.oclif.additionalVersionFlags ?? [])].includes(argv[0])
+}
 
 export async function launch(opts: {development?: boolean; dir: string}): Promise<unknown> {
   const root = dirname(dirname(opts.dir.startsWith('file:') ? fileURLToPath(opts.dir) : opts.dir))
+  const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Interfaces.PJSON
+  // oclif runs `init` hooks before it answers --version: with none declared, it is answered here.
+  if (!opts.development && pjson.oclif.hooks?.init === undefined && asksVersion(process.argv.slice(2), pjson)) {
+    process.stdout.write(`${versionLine(pjson)}\n`)
+    return
+  }
+  const [{Config, execute, Plugin}, {isCurrent}] = await Promise.all([import('@oclif/core'), import('./manifest.js')])
   // From the sources, commands are imported from src/ (oclif maps dist/ to src/ in development).
   // Unlike oclif's execute({development: true}), no debug mode: errors read as in the built CLI
   // (the tests spawn bin/dev.js); DEBUG=* still shows oclif's traces and stacks.
   if (opts.development) process.env.NODE_ENV = 'development'
   const useManifest = !opts.development && isCurrent(root)
   if (useManifest) return execute({dir: opts.dir})
-  const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Interfaces.PJSON
   const rootPlugin = new Plugin({ignoreManifest: true, isRoot: true, pjson, root})
   await rootPlugin.load()
   const config = new Config({plugins: new Map([[rootPlugin.name, rootPlugin]]), root})
