@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {asksVersion, versionLine} from '../../../src/lib/cli/launch.js'
+import {asksVersion, tunesHeapGrowth, versionLine} from '../../../src/lib/cli/launch.js'
 
 describe('--version before oclif loads (lib/cli/launch)', () => {
   const pjson = {name: 'concertim-openstack-service', oclif: {}, version: '1.2.3'} as Parameters<typeof asksVersion>[1]
@@ -24,4 +24,20 @@ describe('--version before oclif loads (lib/cli/launch)', () => {
     expect(asksVersion(['-v'], pjson)).to.equal(false)
     expect(asksVersion(['-v'], {...pjson, oclif: {additionalVersionFlags: ['-v']}})).to.equal(true)
   })
+})
+
+describe('heap growth of one-shot runs (lib/cli/launch)', () => {
+  for (const [argv, nodeOptions, execArgv, expected] of [
+    [['sync'], undefined, [], true],
+    [['metrics', 'push', '--json'], '', [], true],
+    [['view', 'dump'], '--enable-source-maps', [], true],
+    [['listen'], undefined, [], false],
+    [['sim'], undefined, [], false],
+    [['sync'], '--heap-growing-percent=30', [], false],
+    [['sync'], undefined, ['--heap_growing_percent=0'], false],
+  ] as const) {
+    it(`${argv.join(' ')} NODE_OPTIONS=${nodeOptions ?? '(unset)'} node ${execArgv.join(' ')}: ${expected ? 'set' : 'left alone'}`, () => {
+      expect(tunesHeapGrowth(argv, nodeOptions, execArgv)).to.equal(expected)
+    })
+  }
 })
