@@ -7,10 +7,17 @@
  * - sustained: a backlog (one stop per server in a stack, plus a mix: live migrations, failed
  *   rebuilds, volume detach/attach) published first, then consumed: notifications/s from the start of
  *   consumption until every change shows in Concertim;
- * - latency at --rate notifications/s: the simulator's notifications of each change, published at that
- *   pace on one channel (the simulator's own publisher waits for a broker confirm per change, which
- *   caps it near 200/s on a quorum queue), from publication to Concertim showing the change (polled
- *   every 2 ms), p50/p99.
+ * - latency at --rate notifications/s: the simulator's notifications of each change (a start), published
+ *   on one channel of their own (the simulator's publisher waits for a broker confirm per change,
+ *   which caps it near 200/s on a quorum queue), a change whenever the notifications published so
+ *   far fall short of --rate × the time elapsed: from publication to Concertim showing the change
+ *   (polled every 2 ms), p50/p99, with the rate offered (what was published, per second of pacing)
+ *   and the rate achieved (notifications settled by listen meanwhile, per second).
+ * Both phases also give the process's CPU per notification (user + system; the simulator runs in this
+ * process, so its share — Concertim's and Nova's answers — is included) and the peak RSS.
+ * `BENCH_CPU_PROFILE=<file.cpuprofile>` writes a V8 CPU profile of the sustained phase (open it in
+ * Chrome's DevTools or VS Code). Listen is wired as the command wires it (rack claims from the view
+ * store, nested stacks to their top-level stack, the deletion window).
  * `--redis` keeps the view in Redis (BENCH_REDIS_URL, default db 14) instead of the file.
  * With `--pipeline`, the engine is left out (each entity's reconcile resolves at once; Concertim is
  * not written): the figures are then listen's own ceiling — broker, decoding, coalescing, acks — and
@@ -19,6 +26,7 @@
 import {execFileSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {Session} from 'node:inspector/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -27,10 +35,12 @@ import amqp from 'amqplib'
 import {amqpTarget} from '../src/lib/amqp/connection.js'
 import {declareTopology} from '../src/lib/amqp/topology.js'
 import {type Config, loadConfig} from '../src/lib/config/index.js'
-import {engineReconciler} from '../src/lib/listen/engine-adapter.js'
+import {engineReconciler, heatTopLevelStack} from '../src/lib/listen/engine-adapter.js'
+import {viewStoreClaim} from '../src/lib/listen/rack-locks.js'
 import {ListenService} from '../src/lib/listen/service.js'
 import {MemoryWatermarks} from '../src/lib/listen/watermarks.js'
 import {createLogger, silentLogger} from '../src/lib/output/logger.js'
+import {topLevelStack} from '../src/lib/reconcile/observe/index.js'
 import {createReconcileEngine} from '../src/lib/runtime/reconcile-engine.js'
 import {SIM_SYSTEMS, startSimulator} from '../src/sim/index.js'
 import {notificationsFor} from '../src/sim/notifications/events.js'
@@ -46,6 +56,28 @@ function option(args: string[], name: string, fallback: number): number {
 }
 
 const sleep = async (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** CPU time (user + system) of this process since `since`, ms. */
+function cpuMsSince(since: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(since)
+  return (u.user + u.system) / 1000
+}
+
+/** A V8 CPU profile of what runs between `start` and `stop` (BENCH_CPU_PROFILE=<file>), else nothing. */
+async function cpuProfiler(file: string | undefined): Promise<{stop(): Promise<void>}> {
+  if (file === undefined || file === '') return {stop: async () => undefined}
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+  return {
+    async stop() {
+      const {profile} = await session.post('Profiler.stop')
+      writeFileSync(file, JSON.stringify(profile))
+      session.disconnect()
+    },
+  }
+}
 
 function percentile(sorted: number[], q: number): number {
   return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
@@ -97,7 +129,7 @@ export async function run(args: string[]): Promise<void> {
     const storeSection = args.includes('--redis') ? {key_prefix: `${vhost}:`, type: 'redis', url: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14'} : {path: join(dir, 'view.json')}
     writeFileSync(configPath, JSON.stringify({...sim.config({logLevel: 'warn'}), lock_dir: dir, store: storeSection}))
     const config: Config = loadConfig({env: {}, path: configPath}).config
-    const {engine, store} = createReconcileEngine(config, {settings: {retries: 2, retryBaseMs: 50}}, undefined, {recordInBackground: true})
+    const {engine, openstack, store} = createReconcileEngine(config, {settings: {retries: 2, retryBaseMs: 50}}, undefined, {listen: true, recordInBackground: true})
     const t0 = performance.now()
     const first = await engine.sync()
     const syncMs = performance.now() - t0
@@ -136,6 +168,7 @@ export async function run(args: string[]): Promise<void> {
     const mixed = await publishMix(target.url, shown.filter((_, i) => i % 5 === 0), shown.filter((_, i) => i % 7 === 0), (id) => sim.world.servers.get(id)?.projectId ?? '', sim.world.now)
     const backlog = (sim.notifications?.stats().published ?? 0) - published0 + mixed
     const listen = new ListenService({
+      claim: viewStoreClaim(store),
       concurrency: option(args, 'concurrency', 16),
       connectionName: 'bench',
       deadLetterMalformed: true,
@@ -149,7 +182,7 @@ export async function run(args: string[]): Promise<void> {
             applied.add(ref.id)
             return {applied: true}
           }
-        : engineReconciler(engine, silentLogger, {payloadState: store.kind !== 'redis'}),
+        : engineReconciler(engine, silentLogger, {payloadState: store.kind !== 'redis', topLevelStack: heatTopLevelStack(async (id) => topLevelStack(openstack, id))}),
       retry: {baseMs: 100, maxMs: 2000},
       summaryIntervalMs: 0,
       target,
@@ -157,6 +190,8 @@ export async function run(args: string[]): Promise<void> {
       watermarks: new MemoryWatermarks(),
     })
     const calls0 = sim.stats()
+    const profiler = await cpuProfiler(process.env.BENCH_CPU_PROFILE)
+    const cpu0 = process.cpuUsage()
     const c0 = performance.now()
     started = true
     await listen.start()
@@ -165,15 +200,24 @@ export async function run(args: string[]): Promise<void> {
       await sleep(5)
     }
     const consumeMs = performance.now() - c0
+    const consumeCpuMs = cpuMsSince(cpu0)
+    await profiler.stop()
     const calls1 = sim.stats()
     const callsPerReconcile = Object.fromEntries(
       SIM_SYSTEMS.map((sys) => [sys, +((calls1[sys].requests - calls0[sys].requests) / Math.max(1, listen.stats.counters.reconciles)).toFixed(2)]).filter(([, n]) => n !== 0),
     )
-    const sustained = {callsPerReconcile, changes: shown.length, notifications: backlog, notificationsPerSecond: Math.round(backlog / (consumeMs / 1000)), reconciles: listen.stats.counters.reconciles, seconds: +(consumeMs / 1000).toFixed(2)}
+    const sustained = {
+      callsPerReconcile,
+      changes: shown.length,
+      cpuMsPerNotification: +(consumeCpuMs / backlog).toFixed(3),
+      notifications: backlog,
+      notificationsPerSecond: Math.round(backlog / (consumeMs / 1000)),
+      reconciles: listen.stats.counters.reconciles,
+      seconds: +(consumeMs / 1000).toFixed(2),
+    }
 
-    // 2. Latency at `rate` notifications/s.
-    const perChange = backlog / shown.length
-    const changesPerSecond = rate / perChange
+    // 2. Latency at `rate` notifications/s: a change (a start, its notifications published at once)
+    // whenever those published so far fall short of rate × elapsed.
     const pending = new Map<string, number>()
     expecting = 'ACTIVE'
     applied.clear()
@@ -191,6 +235,9 @@ export async function run(args: string[]): Promise<void> {
         pub1++
       }
     })
+    const settled = () => listen.stats.counters.received - listen.dispatcher.inFlight
+    const settled0 = settled()
+    const lcpu0 = process.cpuUsage()
     const start = performance.now()
     let next = 0
     const poll = setInterval(() => {
@@ -203,8 +250,8 @@ export async function run(args: string[]): Promise<void> {
       }
     }, 2)
     while (performance.now() - start < seconds * 1000 && next < shown.length) {
-      const due = Math.floor(((performance.now() - start) / 1000) * changesPerSecond)
-      while (next < due && next < shown.length) {
+      const due = ((performance.now() - start) / 1000) * rate
+      while (pub1 < due && next < shown.length) {
         const id = shown[next++]
         pending.set(id, performance.now())
         sim.changes.startServer(id)
@@ -212,12 +259,23 @@ export async function run(args: string[]): Promise<void> {
       await sleep(1)
     }
     const paced = performance.now() - start
-    const pubRate = pub1 / (paced / 1000)
+    const settledWhilePaced = settled() - settled0
     const deadline = performance.now() + 30_000
     while (pending.size > 0 && performance.now() < deadline) await sleep(5)
     clearInterval(poll)
+    const latencyCpuMs = cpuMsSince(lcpu0)
     latencies.sort((a, b) => a - b)
-    const latency = {changes: latencies.length, notificationsPerSecond: Math.round(pubRate), p50Ms: +percentile(latencies, 0.5).toFixed(1), p99Ms: +percentile(latencies, 0.99).toFixed(1), unapplied: pending.size}
+    const latency = {
+      achievedPerSecond: Math.round(settledWhilePaced / (paced / 1000)),
+      changes: latencies.length,
+      cpuMsPerNotification: +(latencyCpuMs / Math.max(1, pub1)).toFixed(3),
+      offeredPerSecond: Math.round(pub1 / (paced / 1000)),
+      p50Ms: +percentile(latencies, 0.5).toFixed(1),
+      p99Ms: +percentile(latencies, 0.99).toFixed(1),
+      ranOutOfChanges: next >= shown.length,
+      requestedPerSecond: rate,
+      unapplied: pending.size,
+    }
 
     const stopped = await listen.stop()
     await pubConn.close()
@@ -231,6 +289,7 @@ export async function run(args: string[]): Promise<void> {
             store: storeSection.type ?? 'file',
             firstSync: {actions: first.actions.length, seconds: +(syncMs / 1000).toFixed(2)},
             latency,
+            peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
             summary: stopped.summary,
             sustained,
             targets: {latencyP99MsAt500: 250, sustainedPerSecond: 2000},

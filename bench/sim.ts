@@ -1,6 +1,7 @@
 /**
  * Simulator costs on cloud-10k, printed as JSON: generation time, start-up time, and listing all
- * 10,000 servers at 1,000 per page (wall time, and the simulator's own handler time per page).
+ * 10,000 servers at 1,000 per page (wall time, and the simulator's own handler time per page), and
+ * this process's peak RSS (the simulator's, as it runs beside the CLI in the other scenarios).
  * Run: npm run bench -- sim
  */
 import {generateCloud} from '../src/sim/generator.js'
@@ -68,6 +69,7 @@ export async function run(): Promise<void> {
           servers,
           wallMs: Math.round(listMs),
         },
+        peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
         startMs: Math.round(startMs),
       },
       null,

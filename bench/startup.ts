@@ -1,6 +1,6 @@
 /**
  * Start-up cost of the built CLI, printed as JSON: the CPU time (user + system of the process, read
- * by a preload at its exit) of `--help`, `--version` and `sync --help` against bare `node -e 0`,
+ * by a preload at its exit) and peak RSS (median) of `--help`, `--version` and `sync --help` against bare `node -e 0`,
  * median of --runs (5) runs each, run one after another. Needs `npm run build` (bin/run.js and its
  * manifest). Run: npm run bench -- startup [--runs 5]
  */
@@ -28,12 +28,13 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
 }
 
-/** CPU ms of one run of `node <args>`. */
-function cpuMsOf(args: string[], file: string): number {
+/** CPU ms and peak RSS (MiB) of one run of `node <args>`. */
+function cpuMsOf(args: string[], file: string): {cpuMs: number; peakRssMb: number} {
   rmSync(file, {force: true})
   const r = spawnSync(process.execPath, ['--import', PRELOAD, ...args], {cwd: ROOT, env: {...process.env, BENCH_CPU_FILE: file, NO_COLOR: '1'}, stdio: ['ignore', 'ignore', 'pipe']})
   if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`)
-  return Number(readFileSync(file, 'utf8').trim()) / 1000
+  const [cpuUs, rssKb] = readFileSync(file, 'utf8').trim().split(' ').map(Number)
+  return {cpuMs: cpuUs / 1000, peakRssMb: rssKb / 1024}
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -44,8 +45,9 @@ export async function run(argv: string[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'cos-bench-startup-'))
   try {
     const results = CASES.map((c) => {
-      const ms = Array.from({length: runs}, () => cpuMsOf(c.args, join(dir, 'cpu')))
-      return {cpuMs: {max: Math.max(...ms), median: median(ms), min: Math.min(...ms)}, name: c.name}
+      const measured = Array.from({length: runs}, () => cpuMsOf(c.args, join(dir, 'cpu')))
+      const ms = measured.map((m) => m.cpuMs)
+      return {cpuMs: {max: Math.max(...ms), median: median(ms), min: Math.min(...ms)}, name: c.name, peakRssMb: Math.round(median(measured.map((m) => m.peakRssMb)))}
     })
     const base = results[0].cpuMs.median
     const out = {

@@ -6,7 +6,8 @@
  * child process (`sync --json`, so that wall time and peak RSS are its own, not the simulator's): the first sync into an empty Concertim, a no-change sync, and a
  * sync after churn of 1% of the servers (stopped, suspended, errored, deleted) plus stacks updated
  * and added. Prints JSON: wall time (process) and sync time (the command's own), calls by system and
- * method, writes, the list pages a full read needs and the ratio of calls to them, peak RSS.
+ * method, writes, the list pages a full read needs and the ratio of calls to them, CPU and peak RSS
+ * of the CLI process.
  * `--node-options "--max-old-space-size=192"` passes V8 options to the CLI (see the note in the
  * output: peak RSS is mostly garbage V8 has not collected yet; the live heap stays under 100 MB).
  */
@@ -30,16 +31,18 @@ function option(args: string[], name: string, fallback: string): string {
 
 interface Measured {
   code: null | number
+  /** User + system CPU of the CLI process (ms). */
+  cpuMs: null | number
   peakRssMb: null | number
   result?: SyncResult
   stderr: string
   wallMs: number
 }
 
-/** The CLI under /usr/bin/time (its maximum resident set, KB, on the last stderr line). */
+/** The CLI under /usr/bin/time (its maximum resident set, KB, and CPU seconds, on the last stderr line). */
 async function syncMeasured(configPath: string, nodeOptions: string[]): Promise<Measured> {
   const started = performance.now()
-  const child = spawn('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, ...nodeOptions, 'bin/run.js', 'sync', '--json', '--config', configPath], {
+  const child = spawn('/usr/bin/time', ['-f', 'MAXRSS_KB=%M CPU_S=%U+%S', process.execPath, ...nodeOptions, 'bin/run.js', 'sync', '--json', '--config', configPath], {
     cwd: ROOT,
     env: {...process.env, NO_COLOR: '1'},
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -57,13 +60,14 @@ async function syncMeasured(configPath: string, nodeOptions: string[]): Promise<
   })
   const wallMs = Math.round(performance.now() - started)
   const rss = /MAXRSS_KB=(\d+)/.exec(stderr)
+  const cpu = /CPU_S=([\d.]+)\+([\d.]+)/.exec(stderr)
   let result: SyncResult | undefined
   try {
     result = JSON.parse(stdout) as SyncResult
   } catch {
     result = undefined
   }
-  return {code, peakRssMb: rss ? Math.round(Number(rss[1]) / 1024) : null, result, stderr: stderr.replace(/MAXRSS_KB=\d+\s*$/, '').slice(-2000), wallMs}
+  return {code, cpuMs: cpu ? Math.round((Number(cpu[1]) + Number(cpu[2])) * 1000) : null, peakRssMb: rss ? Math.round(Number(rss[1]) / 1024) : null, result, stderr: stderr.replace(/MAXRSS_KB=\d+ CPU_S=\S+\s*$/, '').slice(-2000), wallMs}
 }
 
 /** Pages of a listing of n records when a full page always gets a next link. */
@@ -92,6 +96,7 @@ function summary(name: string, m: Measured, pagesBySystem: Record<string, number
     exitCode: m.code,
     wallMs: m.wallMs,
     syncMs: r?.durationMs ?? null,
+    cpuMs: m.cpuMs,
     peakRssMb: m.peakRssMb,
     calls,
     writes,

@@ -3,23 +3,62 @@
  * built CLI and only when it is current; otherwise — and always from the sources (bin/dev.js, which
  * the tests spawn) — the commands are found by importing their modules, so a stale manifest can
  * never hide a command or show old flags.
+ *
+ * `--version` is answered before @oclif/core is loaded (loading it is most of a start-up's CPU): the
+ * same line oclif prints (its `config.userAgent`), from package.json alone.
  */
-import {Config, execute, type Interfaces, Plugin} from '@oclif/core'
 import {readFileSync} from 'node:fs'
+import {arch, release} from 'node:os'
+import {setFlagsFromString} from 'node:v8'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {isCurrent} from './manifest.js'
+import type {Interfaces} from '@oclif/core'
+
+/** What `--version` prints, as oclif does (`<name>/<version> <platform>-<arch> node-<node version>`; WSL is `wsl`). */
+export function versionLine(pjson: {name: string; version?: string}, host: {arch: string; nodeVersion: string; platform: string; release: string} = {arch: arch(), nodeVersion: process.version, platform: process.platform, release: release()}): string {
+  const platform = host.platform === 'linux' && host.release.toLowerCase().includes('microsoft') ? 'wsl' : host.platform
+  return `${pjson.name}/${pjson.version ?? '0.0.0'} ${platform}-${host.arch === 'ia32' ? 'x86' : host.arch} node-${host.nodeVersion}`
+}
+
+/** Whether oclif would print the version for these arguments (its `versionAddition`: the first one only). */
+export function asksVersion(argv: readonly string[], pjson: Interfaces.PJSON): boolean {
+  return argv[0] !== undefined && ['--version', ...(pjson.oclif.additionalVersionFlags ?? [])].includes(argv[0])
+}
+
+/**
+ * V8's old generation may grow by this percentage over what survived each full collection (its own
+ * factor goes up to 4 as the heap grows): a one-shot run at cloud scale — sync, metrics push —
+ * otherwise leaves far more garbage uncollected than it keeps alive. A soft setting, read at every
+ * collection: the heap still grows as far as the work needs (no cap, no out-of-memory at a larger
+ * cloud). 50 was measured to cost no CPU (metrics push at cloud-10k: 444 -> 379 MB peak RSS, CPU
+ * 13.0 -> 12.0 s; 25 cost +29% CPU, 10 +73%). Not for the resident commands (listen, sim); never
+ * over the user's own NODE_OPTIONS or node flags.
+ */
+export const HEAP_GROWING_PERCENT = 50
+
+/** Whether the launcher sets V8's heap growth for this run (see HEAP_GROWING_PERCENT). */
+export function tunesHeapGrowth(argv: readonly string[], nodeOptions: string | undefined, execArgv: readonly string[]): boolean {
+  if (argv[0] === 'listen' || argv[0] === 'sim') return false
+  return ![nodeOptions ?? '', ...execArgv].some((o) => /heap[-_]growing[-_]percent/.test(o))
+}
 
 export async function launch(opts: {development?: boolean; dir: string}): Promise<unknown> {
+  if (tunesHeapGrowth(process.argv.slice(2), process.env.NODE_OPTIONS, process.execArgv)) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`)
   const root = dirname(dirname(opts.dir.startsWith('file:') ? fileURLToPath(opts.dir) : opts.dir))
+  const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Interfaces.PJSON
+  // oclif runs `init` hooks before it answers --version: with none declared, it is answered here.
+  if (!opts.development && pjson.oclif.hooks?.init === undefined && asksVersion(process.argv.slice(2), pjson)) {
+    process.stdout.write(`${versionLine(pjson)}\n`)
+    return
+  }
+  const [{Config, execute, Plugin}, {isCurrent}] = await Promise.all([import('@oclif/core'), import('./manifest.js')])
   // From the sources, commands are imported from src/ (oclif maps dist/ to src/ in development).
   // Unlike oclif's execute({development: true}), no debug mode: errors read as in the built CLI
   // (the tests spawn bin/dev.js); DEBUG=* still shows oclif's traces and stacks.
   if (opts.development) process.env.NODE_ENV = 'development'
   const useManifest = !opts.development && isCurrent(root)
   if (useManifest) return execute({dir: opts.dir})
-  const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Interfaces.PJSON
   const rootPlugin = new Plugin({ignoreManifest: true, isRoot: true, pjson, root})
   await rootPlugin.load()
   const config = new Config({plugins: new Map([[rootPlugin.name, rootPlugin]]), root})

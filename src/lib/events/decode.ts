@@ -39,7 +39,7 @@ function toMessage(raw: Record<string, unknown>, envelope: 'v1' | 'v2'): Decoded
   const eventType = raw.event_type
   if (typeof eventType !== 'string' || eventType === '') return {ok: false, reason: 'no event_type'}
   const context: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(raw)) if (k.startsWith('_context_')) context[k.slice(9)] = v
+  for (const k in raw) if (k.startsWith('_context_') && Object.hasOwn(raw, k)) context[k.slice(9)] = raw[k]
   const message: OsloMessage = {
     context,
     eventType,

@@ -214,12 +214,25 @@ function wronglyTypedField(obj: Record<string, unknown>, spec: Readonly<Record<s
 
 /** A nova versioned object's fields, nested objects unwrapped (`nova_object.data`). */
 export function unwrapNovaObject(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map((x) => unwrapNovaObject(x))
-  if (!isObject(v)) return v
-  if ('nova_object.data' in v) return unwrapNovaObject(v['nova_object.data'])
-  const out: Record<string, unknown> = {}
-  for (const [k, x] of Object.entries(v)) out[k] = unwrapNovaObject(x)
-  return out
+  if (typeof v !== 'object' || v === null) return v
+  // Copy on write: what holds no nova object is handed back as it is (never changed).
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined
+    for (let i = 0; i < v.length; i++) {
+      const u = unwrapNovaObject(v[i])
+      if (u !== v[i]) (out ??= [...v])[i] = u
+    }
+    return out ?? v
+  }
+  const o = v as Record<string, unknown>
+  if ('nova_object.data' in o) return unwrapNovaObject(o['nova_object.data'])
+  let out: Record<string, unknown> | undefined
+  for (const k in o) {
+    if (!Object.hasOwn(o, k)) continue
+    const u = unwrapNovaObject(o[k])
+    if (u !== o[k]) (out ??= {...o})[k] = u
+  }
+  return out ?? o
 }
 
 function novaVersioned(m: OsloMessage): Interpretation {

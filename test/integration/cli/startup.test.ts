@@ -81,5 +81,17 @@ describe('start-up', function () {
       const help = importsOf(['bin/run.js', '--help']).stdout
       for (const id of sourceCommands()) expect(help).to.contain(`  ${id.split(':')[0]} `) // commands and topics
     })
+
+    it('--version prints the line oclif would (its userAgent) without loading @oclif/core', async () => {
+      const r = importsOf(['bin/run.js', '--version'])
+      expect(r.code).to.equal(0)
+      expect(r.modules.filter((m) => m.includes('/node_modules/@oclif/'))).to.deep.equal([])
+      const {Config} = await import('@oclif/core')
+      expect(r.stdout).to.equal(`${(await Config.load(ROOT)).userAgent}\n`)
+      // Anywhere but first, it is a flag of the command, as oclif has it.
+      const late = spawnSync(process.execPath, ['bin/run.js', 'sync', '--version'], {cwd: ROOT, encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}})
+      expect(late.status).to.equal(2)
+      expect(late.stderr).to.contain('--version')
+    })
   })
 })
