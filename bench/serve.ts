@@ -17,6 +17,8 @@
  * thread), `bench_cpu_share` (this process: the simulator and the clients; near 1 means the figures
  * measure the load generator, not serve) and the load average around the run. Tokens are signed
  * before each scenario (as many as it can use), so that the clients spend no CPU on them during it.
+ * `upstream_calls_per_request` counts the simulator's requests (Keystone, Nova, Concertim…) per
+ * request to serve: what a route, and the reconcile after an action, cost upstream.
  */
 import {spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -69,6 +71,8 @@ interface Figures {
   serve_cpu_share: null | number
   statuses: Record<string, number>
   tokens_signed_during_run: number
+  /** Requests the simulator answered per request to serve, by system (what one route costs upstream). */
+  upstream_calls_per_request: Record<string, number>
 }
 
 /** CPU time (user + system) of a process so far, ms; null where /proc is not there. */
@@ -159,6 +163,7 @@ export async function run(args: string[]): Promise<void> {
       const load0 = loadavg()[0]
       const serveCpu0 = cpuMsOf(child?.pid)
       const benchCpu0 = process.cpuUsage()
+      const sim0 = sim.stats()
       const started = performance.now()
       const end = started + seconds * 1000
       await Promise.all(
@@ -185,6 +190,12 @@ export async function run(args: string[]): Promise<void> {
       const round = (x: number) => Math.round(x * 10) / 10
       const serveCpuMs = serveCpu0 === null || serveCpu1 === null ? null : serveCpu1 - serveCpu0
       const n = Math.max(1, latencies.length)
+      const sim1 = sim.stats()
+      const upstream: Record<string, number> = {}
+      for (const [system, st] of Object.entries(sim1)) {
+        const calls = st.requests - sim0[system as keyof typeof sim0].requests
+        if (calls > 0) upstream[system] = Math.round((calls / n) * 100) / 100
+      }
       return {
         bench_cpu_share: Math.round(((bench.user + bench.system) / 1000 / (wall * 1000)) * 100) / 100,
         errors,
@@ -198,6 +209,7 @@ export async function run(args: string[]): Promise<void> {
         serve_cpu_share: serveCpuMs === null ? null : Math.round((serveCpuMs / (wall * 1000)) * 100) / 100,
         statuses,
         tokens_signed_during_run: signedDuringRun,
+        upstream_calls_per_request: upstream,
       }
     }
     const keystoneAuths = () => sim.apps.keystone.stats.requests
