@@ -1,6 +1,6 @@
 /**
  * Benchmark of `concertim-os serve`: `npm run bench -- serve [--latency-ms 2] [--clients 50]
- * [--seconds 8] [--seed 1] [--node-args '--cpu-prof --cpu-prof-dir /tmp/prof']` (node options of the serve process).
+ * [--seconds 8] [--seed 1] [--only key_pairs|update_status] [--node-args '--cpu-prof --cpu-prof-dir /tmp/prof']` (node options of the serve process).
  *
  * The simulator (every system at `--latency-ms`) runs here; `serve` runs as the real CLI in a child
  * process (so its CPU is its own); `--clients` concurrent clients, each with a fresh JWT per request
@@ -10,11 +10,20 @@
  *  2. `POST /update_status/instances/<id>`: each client toggles its own server off/on (a real
  *     action each time, then the scoped reconcile into Concertim).
  * Prints JSON: requests/s, p50/p99/max ms, errors, and Keystone authentications per 1,000 requests.
+ *
+ * Wall times depend on what else the machine runs, so each scenario also gives CPU figures that do
+ * not: `serve_cpu_ms_per_request` (the serve process's user+system time, from /proc, per request),
+ * `serve_cpu_share` (its CPU time over the wall time: near 1 means serve is saturated on its one
+ * thread), `bench_cpu_share` (this process: the simulator and the clients; near 1 means the figures
+ * measure the load generator, not serve) and the load average around the run. Tokens are signed
+ * before each scenario (as many as it can use), so that the clients spend no CPU on them during it.
+ * `upstream_calls_per_request` counts the simulator's requests (Keystone, Nova, Concertim…) per
+ * request to serve: what a route, and the reconcile after an action, cost upstream.
  */
 import {spawn} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
-import {tmpdir} from 'node:os'
+import {loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {randomUUID} from 'node:crypto'
@@ -50,13 +59,32 @@ function percentile(sorted: number[], p: number): number {
 }
 
 interface Figures {
+  bench_cpu_share: number
   errors: number
+  loadavg_1m: [number, number]
   max_ms: number
   p50_ms: number
   p99_ms: number
   requests: number
   requests_per_s: number
+  serve_cpu_ms_per_request: null | number
+  serve_cpu_share: null | number
   statuses: Record<string, number>
+  tokens_signed_during_run: number
+  /** Requests the simulator answered per request to serve, by system (what one route costs upstream). */
+  upstream_calls_per_request: Record<string, number>
+}
+
+/** CPU time (user + system) of a process so far, ms; null where /proc is not there. */
+function cpuMsOf(pid: number | undefined): null | number {
+  if (pid === undefined) return null
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  } catch {
+    return null
+  }
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -113,14 +141,29 @@ export async function run(args: string[]): Promise<void> {
       await new Promise((r) => setTimeout(r, 200))
     }
 
-    const token = async () => {
+    const sign = async () => {
       const now = Math.floor(Date.now() / 1000)
       return new SignJWT({}).setProtectedHeader({alg: 'HS256'}).setIssuedAt(now).setExpirationTime(now + 60).setJti(randomUUID()).sign(key)
     }
+    // Enough tokens for the scenario at well above the target rate (each is used once: jti).
+    let tokens: string[] = []
+    let signedDuringRun = 0
+    const token = async () => {
+      const t = tokens.pop()
+      if (t !== undefined) return t
+      signedDuringRun++
+      return sign()
+    }
     const load = async (next: (client: number) => {body: unknown; method: 'GET' | 'POST'; path: string}): Promise<Figures> => {
+      tokens = await Promise.all(Array.from({length: Math.min(30_000, seconds * 1500)}, sign))
+      signedDuringRun = 0
       const latencies: number[] = []
       const statuses: Record<string, number> = {}
       let errors = 0
+      const load0 = loadavg()[0]
+      const serveCpu0 = cpuMsOf(child?.pid)
+      const benchCpu0 = process.cpuUsage()
+      const sim0 = sim.stats()
       const started = performance.now()
       const end = started + seconds * 1000
       await Promise.all(
@@ -141,9 +184,33 @@ export async function run(args: string[]): Promise<void> {
         }),
       )
       const wall = (performance.now() - started) / 1000
+      const serveCpu1 = cpuMsOf(child?.pid)
+      const bench = process.cpuUsage(benchCpu0)
       latencies.sort((a, b) => a - b)
       const round = (x: number) => Math.round(x * 10) / 10
-      return {errors, max_ms: round(latencies.at(-1) ?? 0), p50_ms: round(percentile(latencies, 50)), p99_ms: round(percentile(latencies, 99)), requests: latencies.length, requests_per_s: Math.round(latencies.length / wall), statuses}
+      const serveCpuMs = serveCpu0 === null || serveCpu1 === null ? null : serveCpu1 - serveCpu0
+      const n = Math.max(1, latencies.length)
+      const sim1 = sim.stats()
+      const upstream: Record<string, number> = {}
+      for (const [system, st] of Object.entries(sim1)) {
+        const calls = st.requests - sim0[system as keyof typeof sim0].requests
+        if (calls > 0) upstream[system] = Math.round((calls / n) * 100) / 100
+      }
+      return {
+        bench_cpu_share: Math.round(((bench.user + bench.system) / 1000 / (wall * 1000)) * 100) / 100,
+        errors,
+        loadavg_1m: [Math.round(load0 * 100) / 100, Math.round(loadavg()[0] * 100) / 100],
+        max_ms: round(latencies.at(-1) ?? 0),
+        p50_ms: round(percentile(latencies, 50)),
+        p99_ms: round(percentile(latencies, 99)),
+        requests: latencies.length,
+        requests_per_s: Math.round(latencies.length / wall),
+        serve_cpu_ms_per_request: serveCpuMs === null ? null : Math.round((serveCpuMs / n) * 100) / 100,
+        serve_cpu_share: serveCpuMs === null ? null : Math.round((serveCpuMs / (wall * 1000)) * 100) / 100,
+        statuses,
+        tokens_signed_during_run: signedDuringRun,
+        upstream_calls_per_request: upstream,
+      }
     }
     const keystoneAuths = () => sim.apps.keystone.stats.requests
 
@@ -151,14 +218,15 @@ export async function run(args: string[]): Promise<void> {
     const someServer = sim.world.servers.all()[0]
     const oneUser = envOf.get(someServer.projectId) as Record<string, string>
     const ksBefore = keystoneAuths()
-    const keyPairs = await load(() => ({body: {cloud_env: oneUser}, method: 'GET', path: '/key_pairs'}))
+    const only = option(args, 'only', '')
+    const keyPairs = only === 'update_status' ? undefined : await load(() => ({body: {cloud_env: oneUser}, method: 'GET', path: '/key_pairs'}))
     const ksKeyPairs = keystoneAuths() - ksBefore
 
     // 2. POST /update_status/instances/<id>: each client toggles its own active server.
     const servers = sim.world.servers.all().filter((s) => s.vmState === 'active').slice(0, clients)
     const nextAction = servers.map(() => 'off')
     const ks2 = keystoneAuths()
-    const statusChange = await load((c) => {
+    const statusChange = only === 'key_pairs' ? undefined : await load((c) => {
       const s = servers[c % servers.length]
       const action = nextAction[c % servers.length]
       nextAction[c % servers.length] = action === 'off' ? 'on' : 'off'
@@ -170,11 +238,11 @@ export async function run(args: string[]): Promise<void> {
       JSON.stringify(
         {
           clients,
-          key_pairs: {...keyPairs, keystone_authentications: ksKeyPairs, keystone_authentications_per_1000: Math.round((ksKeyPairs / Math.max(1, keyPairs.requests)) * 1000 * 100) / 100},
+          key_pairs: keyPairs && {...keyPairs, keystone_authentications: ksKeyPairs, keystone_authentications_per_1000: Math.round((ksKeyPairs / Math.max(1, keyPairs.requests)) * 1000 * 100) / 100},
           latency_ms: latencyMs,
           seconds,
           targets: {key_pairs_p99_ms: 50, keystone_authentications_per_1000_from_one_user: 1, requests_per_s: 500},
-          update_status_instances: {...statusChange, distinct_users: new Set(servers.map((s) => s.projectId)).size, keystone_authentications: ksStatus},
+          update_status_instances: statusChange && {...statusChange, distinct_users: new Set(servers.map((s) => s.projectId)).size, keystone_authentications: ksStatus},
         },
         null,
         2,

@@ -1,4 +1,5 @@
 import {expect} from 'chai'
+import {createHmac} from 'node:crypto'
 import {SignJWT} from 'jose'
 
 import {ReplayGuard, TokenVerifier} from '../../../src/lib/api/auth.js'
@@ -75,6 +76,48 @@ describe('TokenVerifier', () => {
       }
     })
   }
+
+  describe('forged or foreign tokens are refused', () => {
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
+    const claims = {exp: T0 + 60, iat: T0, jti: 'forged'}
+    const signed = async (header: Record<string, unknown>, payload: Record<string, unknown> = claims, secret = SECRET) =>
+      new SignJWT(payload).setProtectedHeader(header as {alg: string}).sign(new TextEncoder().encode(secret))
+    const forgeries: [string, () => Promise<string>, RegExp][] = [
+      ['alg none, no signature', async () => `${b64({alg: 'none'})}.${b64(claims)}.`, /HS256/],
+      ['another secret', async () => signed({alg: 'HS256'}, claims, 'another-secret-0123456789abcdef'), /signature/],
+      ['payload swapped under a good signature', async () => {
+        const [h, , sig] = (await token({exp: T0 + 60, iat: T0, jti: 'a'})).split('.')
+        return `${h}.${b64({...claims, exp: T0 + 290})}.${sig}`
+      }, /signature/],
+      ['HS512 with the same secret', async () => signed({alg: 'HS512'}), /HS256/],
+      ['RS256 label over an HMAC signature (confusion)', async () => {
+        const [, p, sig] = (await token({exp: T0 + 60, iat: T0, jti: 'b'})).split('.')
+        return `${b64({alg: 'RS256'})}.${p}.${sig}`
+      }, /HS256|signature/],
+      ['an unknown crit extension', async () => {
+        const h = b64({alg: 'HS256', crit: ['x-unknown'], 'x-unknown': 1})
+        const p = b64(claims)
+        return `${h}.${p}.${createHmac('sha256', SECRET).update(`${h}.${p}`).digest('base64url')}`
+      }, /unsupported algorithm|could not be verified|malformed/],
+      ['a truncated signature', async () => (await token({exp: T0 + 60, iat: T0, jti: 'c'})).slice(0, -2), /signature|malformed/],
+      ['a signature with a character outside base64url', async () => `${(await token({exp: T0 + 60, iat: T0, jti: 'd'})).slice(0, -1)}+`, /malformed/],
+      ['a header that is not JSON', async () => `${Buffer.from('nope').toString('base64url')}.${b64(claims)}.abc`, /malformed/],
+      ['exp not a number', async () => signed({alg: 'HS256'}, {...claims, exp: 'soon'}), /exp/],
+      ['nbf in the future', async () => signed({alg: 'HS256'}, {...claims, nbf: T0 + 30}), /nbf/],
+      ['a payload that is not JSON', async () => {
+        const h = b64({alg: 'HS256'})
+        const p = Buffer.from('not json').toString('base64url')
+        return `${h}.${p}.${createHmac('sha256', SECRET).update(`${h}.${p}`).digest('base64url')}`
+      }, /malformed/],
+    ]
+    for (const [what, make, problem] of forgeries) {
+      it(what, async () => {
+        const e = await refusal(verifier().verify(`Bearer ${await make()}`))
+        expect(e.httpStatus).to.equal(401)
+        expect(e.message).to.match(problem)
+      })
+    }
+  })
 
   it('names the header problem and never includes the token in a message', async () => {
     const v = verifier()
