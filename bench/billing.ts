@@ -44,7 +44,9 @@ function cpuMs(pid: number): number | undefined {
 
 async function billMeasured(configPath: string): Promise<{code: null | number; cpuMs?: number; result?: BillingReconcileResult; stderr: string; wallMs: number}> {
   const started = performance.now()
-  const child = spawn(process.execPath, ['bin/run.js', 'billing', 'reconcile', '--json', '--config', configPath], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
+  // BENCH_CPU_PROF=<dir>: a V8 CPU profile of each measured CLI run (`node --cpu-prof` is refused in NODE_OPTIONS).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []
+  const child = spawn(process.execPath, [...profile, 'bin/run.js', 'billing', 'reconcile', '--json', '--config', configPath], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => {

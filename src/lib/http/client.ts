@@ -100,6 +100,12 @@ export interface HttpResponse<T> {
   url: string
 }
 
+/** A request's and its answer's bodies, for the trace log. */
+interface Bodies {
+  request: unknown
+  response: unknown
+}
+
 interface Meta {
   /** Upper case. */
   method: string
@@ -145,8 +151,8 @@ export function hostQueue(baseUrl: string): {active: number; pending: number} {
 interface Agents {
   http: http.Agent
   https: https.Agent
-  /** The connections of writes (see `write-path.ts`). */
-  writes: Dispatcher
+  /** The connections of writes (see `write-path.ts`), made on the first write. */
+  writes: () => Promise<Dispatcher>
 }
 
 const agentCache = new Map<string, Agents>()
@@ -167,9 +173,10 @@ function agentsFor(tls: TlsOptions | undefined, maxSockets: number): Agents {
     // Giving the agent the same value means the socket option is set once per connection, not
     // switched back and forth on every request.
     const keepAlive = {keepAlive: true, keepAliveMsecs: 60_000, maxSockets}
+    let writes: Promise<Dispatcher> | undefined
     agents = {
       http: new http.Agent(keepAlive),
-      writes: writeDispatcher({...(ca === undefined ? {} : {ca: [...rootCertificates, ca]}), connections: maxSockets, rejectUnauthorized: tls?.insecure !== true}),
+      writes: async () => (writes ??= writeDispatcher({...(ca === undefined ? {} : {ca: [...rootCertificates, ca]}), connections: maxSockets, rejectUnauthorized: tls?.insecure !== true})),
       https: new https.Agent({
         ...keepAlive,
         // An extra CA is added to Node's bundled roots, not put in their place.
@@ -190,7 +197,7 @@ export class HttpClient {
   /** Headers every request carries (the instance defaults of axios, for the write path). */
   private readonly baseHeaders: Record<string, string>
   /** Where writes go (see `write-path.ts`). */
-  private readonly writes: Dispatcher
+  private readonly writes: () => Promise<Dispatcher>
   /** The base URL without its trailing slashes. */
   private readonly base: string
   /** The per-host limit of the base URL's host (most requests), found once. */
@@ -375,8 +382,9 @@ export class HttpClient {
   private async attemptWrite(request: WriteRequest, meta: Meta, body: Buffer | string | undefined): Promise<WriteAnswer> {
     const started = performance.now()
     try {
-      const answer = await sendWrite(this.writes, request)
-      this.account(meta, started, answer.status, request.url.href, {request: typeof body === 'string' ? parseJson(body) : body, response: parseJson(answer.text)})
+      const answer = await sendWrite(await this.writes(), request)
+      // The bodies are parsed only for the trace log that shows them, not on every write.
+      this.account(meta, started, answer.status, request.url.href, () => ({request: typeof body === 'string' ? parseJson(body) : body, response: parseJson(answer.text)}))
       return answer
     } catch (error) {
       this.account(meta, started, error instanceof WriteFailure ? error.code : 'ERROR', request.url.href)
@@ -385,12 +393,15 @@ export class HttpClient {
   }
 
   /** One attempt in the ledger and the debug log (its bodies at trace level); no bodies: it failed. */
-  private account(meta: Pick<Meta, 'method' | 'readOnly'>, started: number, status: number | string, url: string | undefined, bodies?: {request: unknown; response: unknown}): void {
+  private account(meta: Pick<Meta, 'method' | 'readOnly'>, started: number, status: number | string, url: string | undefined, bodies?: Bodies | (() => Bodies)): void {
     const {method, readOnly} = meta
     const ms = performance.now() - started
     this.ledger.record({method, ms, readOnly, status, system: this.system})
     if (this.logger.isLevelEnabled('debug')) this.logger.debug({method, ms: Math.round(ms), status, system: this.system, url: redactUrl(this.fullUrl(url))}, bodies === undefined ? 'http failed' : 'http')
-    if (bodies !== undefined && this.logger.isLevelEnabled('trace')) this.logger.trace({request: redact(bodies.request), response: redact(bodies.response), system: this.system}, 'http bodies')
+    if (bodies !== undefined && this.logger.isLevelEnabled('trace')) {
+      const {request, response} = typeof bodies === 'function' ? bodies() : bodies
+      this.logger.trace({request: redact(request), response: redact(response), system: this.system}, 'http bodies')
+    }
   }
 
   /** Wrap the real adapter: a per-host slot for each attempt, accounting and a debug line. */
