@@ -88,6 +88,12 @@ export interface RequestOptions {
   responseType?: 'json' | 'text'
   /** Statuses that are answers, not errors (besides 2xx), e.g. [404] for an existence check. */
   accept?: number[]
+  /**
+   * A write whose caller does not read a successful answer's body (e.g. billing's 11k cost PATCHes,
+   * each answered with the whole record): that body is not parsed and `data` is its text. An error
+   * answer's body is parsed as always (its message is read). Writes with query parameters ignore it.
+   */
+  answerUnread?: boolean
   timeoutMs?: number
   /** Absolute URL, or a path relative to the client's base URL. */
   url: string
@@ -357,7 +363,7 @@ export class HttpClient {
         try {
           const answer = await this.limitFor(target)(async () => this.attemptWrite(request, meta, body))
           const ok = accepted(answer.status)
-          const data = opts.responseType === 'text' ? answer.text : ok ? this.decoded(answer.text, answer.headers['content-type'], method, target, answer.status) : parseJson(answer.text)
+          const data = opts.responseType === 'text' || (ok && opts.answerUnread === true) ? answer.text : ok ? this.decoded(answer.text, answer.headers['content-type'], method, target, answer.status) : parseJson(answer.text)
           const response = {config, data, headers: answer.headers, request: null, status: answer.status, statusText: ''} as AxiosResponse<T>
           if (ok) return {data: response.data as T, headers: answer.headers, status: answer.status, url: target}
           failure = new AxiosError(`Request failed with status code ${answer.status}`, answer.status >= 500 ? AxiosError.ERR_BAD_RESPONSE : AxiosError.ERR_BAD_REQUEST, config, null, response)
