@@ -186,6 +186,11 @@ export class ConcertimClient {
     return (await this.send<T>(method, path, {body})).data
   }
 
+  /** A PATCH whose answer (the whole record) is not read: not parsed, not converted. Errors as `write`. */
+  private async patchUnread(path: string, body: unknown): Promise<void> {
+    await this.send('PATCH', path, {answerUnread: true, body})
+  }
+
   /** DELETE: true when deleted, false when the record was already gone. */
   private async remove(path: string, opts: DeleteOptions = {}): Promise<boolean> {
     try {
@@ -283,6 +288,11 @@ export class ConcertimClient {
     return toRack(await this.write('PATCH', `/racks/${enc(id)}`, rackBody(update)))
   }
 
+  /** `updateRack` for a caller that does not read the rack back (billing's cost, a rack's answer holds all its devices). */
+  async setRackCost(id: string, cost: number | string): Promise<void> {
+    await this.patchUnread(`/racks/${enc(id)}`, rackBody({cost}))
+  }
+
   /** A non-empty rack needs `recurse: true` (else 422 "rack is not empty"). */
   async deleteRack(id: string, opts: DeleteOptions = {}): Promise<boolean> {
     return this.remove(`/racks/${enc(id)}`, opts)
@@ -310,6 +320,11 @@ export class ConcertimClient {
   /** A partial update. Not atomic in the app: on a 422 some keys may already be saved (§5.6.3). */
   async updateDevice(id: string, update: DeviceUpdate): Promise<Device> {
     return toDevice(await this.write('PATCH', `/devices/${enc(id)}`, deviceBody(update)))
+  }
+
+  /** `updateDevice` for a caller that does not read the device back (billing's cost). */
+  async setDeviceCost(id: string, cost: number | string): Promise<void> {
+    await this.patchUnread(`/devices/${enc(id)}`, deviceBody({cost}))
   }
 
   /** Move within its rack (a device cannot change rack through the API). */

@@ -33,7 +33,13 @@ export interface LoadedConfig {
   warnings: string[]
 }
 
-const ajv = new Ajv({allErrors: true, coerceTypes: true, strict: false, useDefaults: true})
+/**
+ * Compiled at every start of every command: without the meta-schema check of our own (constant)
+ * schema — a unit test makes it — and without ajv's optimising pass over the generated code, the
+ * compile takes ~120 ms of CPU instead of ~290 ms; what is validated, and how, is the same.
+ */
+export const CONFIG_AJV_OPTIONS = {allErrors: true, code: {optimize: false}, coerceTypes: true, strict: false, useDefaults: true, validateSchema: false} as const
+const ajv = new Ajv(CONFIG_AJV_OPTIONS)
 const validate = ajv.compile(configSchema)
 
 /** Where the config file is looked for, and whether the user named it. */

@@ -88,6 +88,12 @@ export interface RequestOptions {
   responseType?: 'json' | 'text'
   /** Statuses that are answers, not errors (besides 2xx), e.g. [404] for an existence check. */
   accept?: number[]
+  /**
+   * A write whose caller does not read a successful answer's body (e.g. billing's 11k cost PATCHes,
+   * each answered with the whole record): that body is not parsed and `data` is its text. An error
+   * answer's body is parsed as always (its message is read). Writes with query parameters ignore it.
+   */
+  answerUnread?: boolean
   timeoutMs?: number
   /** Absolute URL, or a path relative to the client's base URL. */
   url: string
@@ -98,6 +104,12 @@ export interface HttpResponse<T> {
   headers: Record<string, string>
   status: number
   url: string
+}
+
+/** A request's and its answer's bodies, for the trace log. */
+interface Bodies {
+  request: unknown
+  response: unknown
 }
 
 interface Meta {
@@ -145,8 +157,8 @@ export function hostQueue(baseUrl: string): {active: number; pending: number} {
 interface Agents {
   http: http.Agent
   https: https.Agent
-  /** The connections of writes (see `write-path.ts`). */
-  writes: Dispatcher
+  /** The connections of writes (see `write-path.ts`), made on the first write. */
+  writes: () => Promise<Dispatcher>
 }
 
 const agentCache = new Map<string, Agents>()
@@ -167,9 +179,10 @@ function agentsFor(tls: TlsOptions | undefined, maxSockets: number): Agents {
     // Giving the agent the same value means the socket option is set once per connection, not
     // switched back and forth on every request.
     const keepAlive = {keepAlive: true, keepAliveMsecs: 60_000, maxSockets}
+    let writes: Promise<Dispatcher> | undefined
     agents = {
       http: new http.Agent(keepAlive),
-      writes: writeDispatcher({...(ca === undefined ? {} : {ca: [...rootCertificates, ca]}), connections: maxSockets, rejectUnauthorized: tls?.insecure !== true}),
+      writes: async () => (writes ??= writeDispatcher({...(ca === undefined ? {} : {ca: [...rootCertificates, ca]}), connections: maxSockets, rejectUnauthorized: tls?.insecure !== true})),
       https: new https.Agent({
         ...keepAlive,
         // An extra CA is added to Node's bundled roots, not put in their place.
@@ -190,7 +203,7 @@ export class HttpClient {
   /** Headers every request carries (the instance defaults of axios, for the write path). */
   private readonly baseHeaders: Record<string, string>
   /** Where writes go (see `write-path.ts`). */
-  private readonly writes: Dispatcher
+  private readonly writes: () => Promise<Dispatcher>
   /** The base URL without its trailing slashes. */
   private readonly base: string
   /** The per-host limit of the base URL's host (most requests), found once. */
@@ -350,7 +363,7 @@ export class HttpClient {
         try {
           const answer = await this.limitFor(target)(async () => this.attemptWrite(request, meta, body))
           const ok = accepted(answer.status)
-          const data = opts.responseType === 'text' ? answer.text : ok ? this.decoded(answer.text, answer.headers['content-type'], method, target, answer.status) : parseJson(answer.text)
+          const data = opts.responseType === 'text' || (ok && opts.answerUnread === true) ? answer.text : ok ? this.decoded(answer.text, answer.headers['content-type'], method, target, answer.status) : parseJson(answer.text)
           const response = {config, data, headers: answer.headers, request: null, status: answer.status, statusText: ''} as AxiosResponse<T>
           if (ok) return {data: response.data as T, headers: answer.headers, status: answer.status, url: target}
           failure = new AxiosError(`Request failed with status code ${answer.status}`, answer.status >= 500 ? AxiosError.ERR_BAD_RESPONSE : AxiosError.ERR_BAD_REQUEST, config, null, response)
@@ -375,8 +388,9 @@ export class HttpClient {
   private async attemptWrite(request: WriteRequest, meta: Meta, body: Buffer | string | undefined): Promise<WriteAnswer> {
     const started = performance.now()
     try {
-      const answer = await sendWrite(this.writes, request)
-      this.account(meta, started, answer.status, request.url.href, {request: typeof body === 'string' ? parseJson(body) : body, response: parseJson(answer.text)})
+      const answer = await sendWrite(await this.writes(), request)
+      // The bodies are parsed only for the trace log that shows them, not on every write.
+      this.account(meta, started, answer.status, request.url.href, () => ({request: typeof body === 'string' ? parseJson(body) : body, response: parseJson(answer.text)}))
       return answer
     } catch (error) {
       this.account(meta, started, error instanceof WriteFailure ? error.code : 'ERROR', request.url.href)
@@ -385,12 +399,15 @@ export class HttpClient {
   }
 
   /** One attempt in the ledger and the debug log (its bodies at trace level); no bodies: it failed. */
-  private account(meta: Pick<Meta, 'method' | 'readOnly'>, started: number, status: number | string, url: string | undefined, bodies?: {request: unknown; response: unknown}): void {
+  private account(meta: Pick<Meta, 'method' | 'readOnly'>, started: number, status: number | string, url: string | undefined, bodies?: Bodies | (() => Bodies)): void {
     const {method, readOnly} = meta
     const ms = performance.now() - started
     this.ledger.record({method, ms, readOnly, status, system: this.system})
     if (this.logger.isLevelEnabled('debug')) this.logger.debug({method, ms: Math.round(ms), status, system: this.system, url: redactUrl(this.fullUrl(url))}, bodies === undefined ? 'http failed' : 'http')
-    if (bodies !== undefined && this.logger.isLevelEnabled('trace')) this.logger.trace({request: redact(bodies.request), response: redact(bodies.response), system: this.system}, 'http bodies')
+    if (bodies !== undefined && this.logger.isLevelEnabled('trace')) {
+      const {request, response} = typeof bodies === 'function' ? bodies() : bodies
+      this.logger.trace({request: redact(request), response: redact(response), system: this.system}, 'http bodies')
+    }
   }
 
   /** Wrap the real adapter: a per-host slot for each attempt, accounting and a debug line. */

@@ -14,7 +14,7 @@
  */
 import {promisify} from 'node:util'
 import zlib from 'node:zlib'
-import {Agent, type Dispatcher} from 'undici'
+import type {Dispatcher} from 'undici'
 
 export interface WriteDispatcherOptions {
   /** CA certificates (PEM) to trust instead of Node's bundled roots (give those too to add one). */
@@ -24,8 +24,12 @@ export interface WriteDispatcherOptions {
   rejectUnauthorized: boolean
 }
 
-/** An undici dispatcher with keep-alive connections, `connections` per origin. */
-export function writeDispatcher(o: WriteDispatcherOptions): Dispatcher {
+/**
+ * An undici dispatcher with keep-alive connections, `connections` per origin. undici is loaded here,
+ * on the first write: a run that writes nothing (most runs of a reconcile) does not pay for it at start.
+ */
+export async function writeDispatcher(o: WriteDispatcherOptions): Promise<Dispatcher> {
+  const {Agent} = await import('undici')
   return new Agent({
     // The attempt's own timeout and the total deadline abort it: undici's per-phase timeouts would
     // only duplicate them.

@@ -384,6 +384,26 @@ describe('ConcertimClient (lib/concertim/client)', () => {
       expect(last?.body).to.deep.equal({device: {location: {facing: 'b', start_u: 3}}})
     })
 
+    it('setDeviceCost and setRackCost send only the cost and resolve without reading the answer back', async () => {
+      fake.api = (s, res) => {
+        last = s
+        json(res, 200, 'not a device record')
+      }
+      expect(await client.setDeviceCost('d1', 3.1)).to.equal(undefined)
+      expect(last?.method).to.equal('PATCH')
+      expect(last?.path).to.equal('/api/v1/devices/d1')
+      expect(last?.body).to.deep.equal({device: {cost: '3.1'}})
+      expect(await client.setRackCost('r1', '12.50')).to.equal(undefined)
+      expect(last?.path).to.equal('/api/v1/racks/r1')
+      expect(last?.body).to.deep.equal({rack: {cost: '12.50'}})
+    })
+
+    it('setDeviceCost refused (422): a ConcertimValidationError with the field messages', async () => {
+      fake.api = (_s, res) => json(res, 422, {errors: {cost: ['must be greater than or equal to 0']}})
+      const err = await failure(client.setDeviceCost('d1', -1), ConcertimValidationError)
+      expect(err.fields).to.deep.equal({cost: ['must be greater than or equal to 0']})
+    })
+
     it('updateTeam sends money as strings and dates as given', async () => {
       await client.updateTeam('t1', {billing_period_end: '2024-06-01', billing_period_start: '2024-05-01', cost: 12, credits: 25.5})
       expect(last?.path).to.equal('/api/v1/teams/t1')

@@ -3,7 +3,10 @@ import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {Ajv} from 'ajv'
+
 import {configSchema, loadConfig, parseConfig} from '../../../src/lib/config/index.js'
+import {CONFIG_AJV_OPTIONS} from '../../../src/lib/config/load.js'
 import {ConfigError} from '../../../src/lib/errors.js'
 import {clearSecrets, redactText} from '../../../src/lib/output/redact.js'
 
@@ -53,6 +56,12 @@ describe('configuration (lib/config)', () => {
     const {config} = parseConfig(fixture('original-config-sample-2023.yaml'), {env: {}})
     expect(config.concertim.default_rack_height).to.equal(20)
     expect(config.killbill).to.equal(undefined)
+  })
+
+  it('the schema is a valid JSON Schema (the check the loader skips at start)', () => {
+    const ajv = new Ajv({...CONFIG_AJV_OPTIONS, validateSchema: true})
+    expect(ajv.validateSchema(configSchema), JSON.stringify(ajv.errors)).to.equal(true)
+    expect(ajv.validateSchema({...configSchema, properties: {billing: {type: 'no-such-type'}}})).to.equal(false)
   })
 
   it('fills defaults for the new keys', () => {

@@ -104,6 +104,23 @@ describe('HttpClient: writes and answers (lib/http)', () => {
     expect(ok.data.errors).to.have.length(1)
   })
 
+  it('answerUnread: a successful answer is left as text (not parsed, even when not JSON); an error answer is parsed for its message', async () => {
+    server.use((req, res) => (req.url === '/bad' ? json(res, 422, {errors: [{detail: 'cost is bad', title: 'Invalid'}]}) : json(res, 200, {device: {id: 'd1'}})))
+    const ok = await client().patch('/ok', {device: {cost: '1.00'}}, {answerUnread: true})
+    expect(ok.status).to.equal(200)
+    expect(ok.data).to.equal('{"device":{"id":"d1"}}')
+    server.use((_req, res) => {
+      res.writeHead(200, {'Content-Type': 'application/json'})
+      res.end('{not json')
+    })
+    expect((await client().patch('/ok', {}, {answerUnread: true})).data).to.equal('{not json')
+    server.use((_req, res) => json(res, 422, {errors: [{detail: 'cost is bad', title: 'Invalid'}]}))
+    const err = await rejection(client().patch('/bad', {}, {answerUnread: true}))
+    expect(err.status).to.equal(422)
+    expect(err.serverMessage).to.equal('cost is bad')
+    expect(err.body).to.deep.equal({errors: [{detail: 'cost is bad', title: 'Invalid'}]})
+  })
+
   it('times out an attempt whose answer never starts, retries the PUT, then reports a timeout', async () => {
     server.use(() => {
       /* never answers */
