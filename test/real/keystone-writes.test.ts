@@ -9,7 +9,7 @@ import {randomBytes} from 'node:crypto'
 import {writeFileSync} from 'node:fs'
 
 import {CallLedger} from '../../src/lib/http/index.js'
-import {createIdentity, deleteIdentity, identityClients, ensureCloudTeam, ensureCloudUser, grantTeamRole, type IdentitySettings} from '../../src/lib/identity/index.js'
+import {createIdentity, DEFAULT_IDENTITY_SETTINGS, deleteIdentity, identityClients, ensureCloudTeam, ensureCloudUser, grantTeamRole, type IdentitySettings} from '../../src/lib/identity/index.js'
 import {createConcertim} from '../../src/lib/concertim/index.js'
 import {createKillBill} from '../../src/lib/killbill/index.js'
 import {startSimulator} from '../../src/sim/index.js'
@@ -106,19 +106,8 @@ describe('REAL OpenStack: Keystone identity writes (src/lib/openstack/keystone.t
       const team = sim.concertim.addTeam({name: `${login}_team`, single_user: true})
       sim.concertim.addTeamRole({role: 'admin', team_id: team.id, user_id: user.id})
       const cfg = sim.config()
-      const settings: IdentitySettings = {
-        billing: true,
-        domainId: 'default',
-        grants: [
-          {billingOnly: false, role: 'admin', user: 'admin', userDomainId: 'default'},
-          {billingOnly: false, role: 'watcher', user: 'concertim', userDomainId: 'default'},
-          {billingOnly: true, role: 'rating', user: 'cloudkitty', userDomainId: 'default'},
-        ],
-        projectDescription: 'Concertim Managed Project',
-        projectPrefix: 'cos-test-CM_',
-        userDescription: 'Concertim Managed User',
-        userPrefix: 'cos-test-CM_',
-      }
+      // The defaults (the original's grants and descriptions), billing on, names marked as the test's.
+      const settings: IdentitySettings = {...DEFAULT_IDENTITY_SETTINGS, billing: true, projectPrefix: 'cos-test-CM_', userPrefix: 'cos-test-CM_'}
       const clients = () => identityClients({concertim: createConcertim(cfg.concertim, {ledger}).api, keystone: os.keystone, killbill: createKillBill(cfg.killbill, {ledger}).client, settings})
       const r = await createIdentity(clients(), {login, password: async () => 'cos-test-Password-3', team: {own: true}})
       if (r.userId) made.users.push(r.userId)

@@ -18,7 +18,7 @@ export {KeystoneDirectory} from './directory.js'
 export {IdentityInputError, NameTakenError, RefusedError, StepFailedError} from './errors.js'
 export {checkPasswordOut, generatePassword, PasswordOut, readPasswordFile, readPasswordStdin} from './passwords.js'
 export {createPending, type PendingInput, type PendingResult, type PendingUnit, type UnitOutcome} from './pending.js'
-export {identitySettings, type IdentitySettings, keystoneProjectName, keystoneUserName, ownTeamName} from './settings.js'
+export {DEFAULT_IDENTITY_SETTINGS, identitySettings, type IdentitySettings, keystoneProjectName, keystoneUserName, ownTeamName} from './settings.js'
 export type {Step, StepKind, StepState} from './steps.js'
 
 /** The clients the identity functions use, from the systems' clients and the `identity:` settings. */
