@@ -12,7 +12,7 @@ import {isViewEntry, reportWarning, type ViewChanges, type ViewEntry, type ViewS
 /** A write waits this many times the time the previous one took (see the class). */
 const PACING = 10
 /** …but never longer than this. */
-const MAX_PAUSE_MS = 500
+const MAX_PAUSE_MS = 200
 /** Tries to take the file's lock while another process holds it (about 20 s in all). */
 const LOCK_TRIES = 100
 /** Errors that no retry cures: the place is read-only or not ours. */
