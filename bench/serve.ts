@@ -1,6 +1,6 @@
 /**
  * Benchmark of `concertim-os serve`: `npm run bench -- serve [--latency-ms 2] [--clients 50]
- * [--seconds 8] [--seed 1] [--only key_pairs|update_status] [--node-args '--cpu-prof --cpu-prof-dir /tmp/prof']` (node options of the serve process).
+ * [--seconds 8] [--seed 1] [--only key_pairs|update_status] [--dev] [--node-args '--cpu-prof --cpu-prof-dir /tmp/prof']` (node options of the serve process).
  *
  * The simulator (every system at `--latency-ms`) runs here; `serve` runs as the real CLI in a child
  * process (so its CPU is its own); `--clients` concurrent clients, each with a fresh JWT per request
@@ -20,7 +20,7 @@
  * `upstream_calls_per_request` counts the simulator's requests (Keystone, Nova, Concertim…) per
  * request to serve: what a route, and the reconcile after an action, cost upstream.
  */
-import {spawn} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {loadavg, tmpdir} from 'node:os'
@@ -118,7 +118,13 @@ export async function run(args: string[]): Promise<void> {
 
     const port = await freePort()
     const nodeArgs = option(args, 'node-args', '').split(' ').filter(Boolean)
-    child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bin/dev.js', 'serve', '--config', configPath, '--port', String(port), '--log-level', 'warn'], {
+    // The CLI as it ships (compiled, bin/run.js, dist/ rebuilt first); --dev runs the sources through tsx.
+    const entry = args.includes('--dev') ? ['--import', 'tsx', 'bin/dev.js'] : ['bin/run.js']
+    if (!args.includes('--dev')) {
+      const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], {cwd: ROOT, encoding: 'utf8'})
+      if (build.status !== 0) console.error(`warning: tsc reported errors (dist/ was still emitted):\n${build.stdout.slice(0, 2000)}`)
+    }
+    child = spawn(process.execPath, [...nodeArgs, ...entry, 'serve', '--config', configPath, '--port', String(port), '--log-level', 'warn'], {
       cwd: ROOT,
       env: {...process.env, JWT_SECRET: SECRET},
       stdio: ['ignore', 'ignore', 'pipe'],

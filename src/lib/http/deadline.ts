@@ -1,16 +1,14 @@
 /**
- * The total time of one request, retries included, as the abort signal that axios (the attempt in
- * flight), axios-retry (the wait before the next attempt) and the adapters listen to.
+ * The total time of one request, retries included, as the abort signal that the attempt in flight
+ * (`exchange.ts`) and the wait before the next attempt listen to.
  *
  * It is a plain timer and a list of listeners rather than `AbortSignal.timeout()`: that costs
  * microseconds per request, and keeps its timer (and a weak reference) alive until it fires, long
  * after the request has finished. This one is cleared by `dispose()` when the request settles.
  */
-import type {GenericAbortSignal} from 'axios'
-
 type Listener = (event: {type: 'abort'}) => void
 
-export class Deadline implements GenericAbortSignal {
+export class Deadline {
   aborted = false
   private listeners: Listener[] = []
   private readonly timer: NodeJS.Timeout
@@ -41,7 +39,7 @@ export class Deadline implements GenericAbortSignal {
 
   private expire(): void {
     this.aborted = true
-    // Each listener is called once (axios-retry registers with {once: true}).
+    // Each listener is called once.
     const listeners = this.listeners
     this.listeners = []
     for (const listener of listeners) listener({type: 'abort'})

@@ -1,5 +1,6 @@
 import {expect} from 'chai'
 
+import {appendParams} from '../../../src/lib/http/client.js'
 import {CallLedger, HttpClient, HttpError} from '../../../src/lib/http/index.js'
 import {json, LocalServer} from '../../support/local-server.js'
 import {failure} from '../../support/failure.js'
@@ -24,7 +25,7 @@ describe('HttpClient (lib/http)', () => {
     return new HttpClient({baseURL: server.url, ledger, settings: {...fast, ...settings}, system: 'test', ...extra})
   }
 
-  // Reads go through axios, writes through undici (lib/http/write-path.ts): one policy for both.
+  // Reads and writes: one exchange (lib/http/exchange.ts), one policy for both.
   const methods: Array<[string, 'GET' | 'PUT', <T>(c: HttpClient, path: string) => Promise<{data: T}>]> = [
     ['a read', 'GET', async <T>(c: HttpClient, path: string) => c.get<T>(path)],
     ['a write', 'PUT', async <T>(c: HttpClient, path: string) => c.put<T>(path, {v: 1})],
@@ -182,6 +183,81 @@ describe('HttpClient (lib/http)', () => {
     expect(err.message).to.contain('was redirected (HTTP 307 to https://elsewhere.example/put)')
     expect(server.requests.filter((r) => r.method === 'PUT')).to.have.length(1)
   })
+
+  it('a read sends its credentials on a redirect within the host, never to another host', async () => {
+    const elsewhere = await new LocalServer((req, res) => json(res, 200, {at: req.url})).start()
+    try {
+      server.use((req, res) => {
+        if (req.url === '/stacks/web') {
+          res.writeHead(302, {Location: '/stacks/web/1234'})
+          res.end()
+          return
+        }
+        if (req.url === '/away') {
+          res.writeHead(301, {Location: `${elsewhere.url}/landed`})
+          res.end()
+          return
+        }
+        json(res, 200, {at: req.url})
+      })
+      const secret = {'X-Auth-Token': 'tok-secret', Authorization: 'Bearer b-secret'}
+      const near = await client().get<{at: string}>('/stacks/web', {headers: secret})
+      expect(near.data.at).to.equal('/stacks/web/1234')
+      expect(server.requests.map((r) => [r.url, r.headers['x-auth-token']])).to.deep.equal([
+        ['/stacks/web', 'tok-secret'],
+        ['/stacks/web/1234', 'tok-secret'],
+      ])
+      const far = await client().get<{at: string}>('/away', {headers: secret})
+      expect(far.data.at).to.equal('/landed')
+      expect(elsewhere.requests[0].headers['x-auth-token']).to.equal(undefined)
+      expect(elsewhere.requests[0].headers.authorization).to.equal(undefined)
+      expect(elsewhere.requests[0].headers.accept).to.equal('application/json')
+      // One attempt each in the ledger, however many hops it took.
+      expect(ledger.total('test')).to.equal(2)
+    } finally {
+      await elsewhere.stop()
+    }
+  })
+
+  it('a read stops after 5 redirects: an error that says where it was sent, not a loop', async () => {
+    server.use((req, res) => {
+      const n = Number(req.url?.slice(1) ?? 0)
+      res.writeHead(302, {Location: `/${n + 1}`})
+      res.end()
+    })
+    const err = await rejection(client().get('/0'))
+    expect(err.status).to.equal(302)
+    expect(err.message).to.contain('was redirected (HTTP 302 to /6)')
+    expect(server.requests).to.have.length(6)
+  })
+
+  it('a TLS failure is not retried (it is the same every time)', async () => {
+    const c = new HttpClient({baseURL: server.url.replace('http:', 'https:'), ledger, settings: {...fast, retries: 3}, system: 'tls'})
+    const err = await rejection(c.get('/x'))
+    expect(err.kind).to.equal('tls')
+    expect(ledger.total('tls')).to.equal(1)
+  })
+
+  it('query parameters: a GET sends them as axios did, after any query already in the URL', async () => {
+    await client().get('/servers/detail?all_tenants=1', {params: {limit: 1000, marker: 'a b', 'changes-since': '2026-12-04T10:00:00Z', status: ['ACTIVE', 'SHUTOFF'], none: undefined}})
+    expect(server.requests[0].url).to.equal('/servers/detail?all_tenants=1&limit=1000&marker=a+b&changes-since=2026-12-04T10:00:00Z&status=ACTIVE&status=SHUTOFF')
+  })
+
+  const paramCases: Array<[string, Record<string, boolean | number | string | string[] | undefined>, string]> = [
+    ['nothing', {}, ''],
+    ['only undefined', {a: undefined}, ''],
+    ['a boolean', {detailed: true}, '?detailed=true'],
+    ['reserved characters', {q: 'a&b=c/d?e#f+g%'}, '?q=a%26b%3Dc%2Fd%3Fe%23f%2Bg%25'],
+    ['kept as axios keeps them', {t: 'x:y$z,[1]'}, '?t=x:y$z,[1]'],
+    ['unicode', {name: 'café'}, '?name=caf%C3%A9'],
+  ]
+  for (const [label, params, search] of paramCases) {
+    it(`appendParams: ${label}`, () => {
+      const url = new URL('http://h/p')
+      appendParams(url, params)
+      expect(url.search).to.equal(search)
+    })
+  }
 
   it('an HTML error page gives its title as the message', async () => {
     server.use((_req, res) => {

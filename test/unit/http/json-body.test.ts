@@ -30,7 +30,7 @@ describe('http/json-body: bodies that say they are JSON', () => {
     expect(decodeBody('', 'application/json')).to.equal('')
   })
 
-  describe('through HttpClient (reads by axios, read-only POSTs by undici)', () => {
+  describe('through HttpClient (a GET and a read-only POST)', () => {
     let server: LocalServer
     afterEach(async () => {
       await server.stop()

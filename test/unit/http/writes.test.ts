@@ -178,7 +178,7 @@ describe('HttpClient: writes and answers (lib/http)', () => {
     expect(server.requests.filter((r) => r.method === 'PUT')).to.have.length(0)
   })
 
-  it('a write with query parameters (handled by axios itself) sends them as before', async () => {
+  it('a write with query parameters sends them as axios did (arrays as a repeated key)', async () => {
     await client().delete('/x', {params: {a: 1, b: ['p', 'q'], skip: undefined}})
     await client().post('/y', {}, {params: {autoCommit: true}})
     expect(server.requests.map((r) => r.url)).to.deep.equal(['/x?a=1&b=p&b=q', '/y?autoCommit=true'])

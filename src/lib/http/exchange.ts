@@ -1,22 +1,24 @@
 /**
- * The wire exchange of writes: one attempt of a PUT/POST/PATCH/DELETE through an undici connection
- * pool. `HttpClient` drives it (its retry policy, per-host bound, deadline, accounting, errors);
- * reads keep going through axios, whose redirects, query strings and streams they need.
+ * The wire exchange: one attempt of a request through an undici connection pool. `HttpClient`
+ * drives it (its retry policy, per-host bound, deadline, redirects of reads, accounting, errors).
  *
- * Why: `metrics push` sends one PUT per metric (50,000 for 10,000 servers). Through axios each
- * costs ~250 µs of CPU — the merge of its configuration, its interceptors and transforms, and the
- * set-up of an `http.request` with its streams — which made the run CPU-bound. undici (the Node
- * project's HTTP/1.1 client, llhttp parser, keep-alive pool) does the same exchange for a fraction.
+ * Why undici rather than axios: `metrics push` sends one PUT per metric (50,000 for 10,000
+ * servers), `serve` one Nova GET per request, `listen` several reads per notification. Through
+ * axios each exchange cost ~250 µs of CPU — the merge of its configuration, its interceptors and
+ * transforms, follow-redirects, and the set-up of an `http.request` with its streams — which made
+ * those runs CPU-bound. undici (the Node project's HTTP/1.1 client, llhttp parser, keep-alive pool)
+ * does the same exchange for a fraction, and loads in half the time.
  *
  * What it does as axios's adapter did: `Accept-Encoding: gzip, compress, deflate, br` and the
  * answer decoded (the `Content-Encoding` header then dropped), a UTF-8 BOM dropped, a per-attempt
- * timeout, an abort signal (the total deadline).
+ * timeout, an abort signal (the total deadline). No proxy from the environment (axios was set to
+ * `proxy: false`).
  */
 import {promisify} from 'node:util'
 import zlib from 'node:zlib'
 import type {Dispatcher} from 'undici'
 
-export interface WriteDispatcherOptions {
+export interface DispatcherOptions {
   /** CA certificates (PEM) to trust instead of Node's bundled roots (give those too to add one). */
   ca?: string[]
   /** Connections per origin. */
@@ -26,9 +28,10 @@ export interface WriteDispatcherOptions {
 
 /**
  * An undici dispatcher with keep-alive connections, `connections` per origin. undici is loaded here,
- * on the first write: a run that writes nothing (most runs of a reconcile) does not pay for it at start.
+ * on the first request: a command that sends none (`--help`, `doctor` of a config error) does not
+ * pay for it at start.
  */
-export async function writeDispatcher(o: WriteDispatcherOptions): Promise<Dispatcher> {
+export async function createDispatcher(o: DispatcherOptions): Promise<Dispatcher> {
   const {Agent} = await import('undici')
   return new Agent({
     // The attempt's own timeout and the total deadline abort it: undici's per-phase timeouts would
@@ -42,10 +45,12 @@ export async function writeDispatcher(o: WriteDispatcherOptions): Promise<Dispat
   })
 }
 
-export interface WriteRequest {
+export type Method = 'DELETE' | 'GET' | 'HEAD' | 'PATCH' | 'POST' | 'PUT'
+
+export interface WireRequest {
   body?: Buffer | string
   headers: Record<string, string>
-  method: 'DELETE' | 'PATCH' | 'POST' | 'PUT'
+  method: Method
   /** Stops the attempt (the total deadline). */
   signal?: {aborted: boolean; addEventListener(type: 'abort', fn: () => void): void; removeEventListener(type: 'abort', fn: () => void): void}
   /** Per attempt, ms (0: none). */
@@ -53,14 +58,14 @@ export interface WriteRequest {
   url: URL
 }
 
-export interface WriteAnswer {
+export interface WireAnswer {
   headers: Record<string, string>
   status: number
   text: string
 }
 
 /** Why an attempt failed without an answer: `code` as Node's or axios's adapter would give it. */
-export class WriteFailure extends Error {
+export class WireFailure extends Error {
   constructor(
     message: string,
     readonly code: string,
@@ -69,7 +74,7 @@ export class WriteFailure extends Error {
     options?: {cause?: unknown},
   ) {
     super(message, options)
-    this.name = 'WriteFailure'
+    this.name = 'WireFailure'
   }
 }
 
@@ -90,8 +95,8 @@ const brotli = promisify(zlib.brotliDecompress)
 /** What axios gives zlib: a truncated stream yields what arrived rather than an error. */
 const LENIENT = {finishFlush: zlib.constants.Z_SYNC_FLUSH, flush: zlib.constants.Z_SYNC_FLUSH}
 
-/** One attempt: the answer (any status), or a `WriteFailure`. */
-export async function sendWrite(dispatcher: Dispatcher, req: WriteRequest): Promise<WriteAnswer> {
+/** One attempt: the answer (any status), or a `WireFailure`. */
+export async function exchange(dispatcher: Dispatcher, req: WireRequest): Promise<WireAnswer> {
   const controller = new AbortController()
   const timer = req.timeoutMs > 0 ? setTimeout(() => controller.abort(TIMED_OUT), req.timeoutMs) : undefined
   const onAbort = () => controller.abort()
@@ -116,11 +121,11 @@ export async function sendWrite(dispatcher: Dispatcher, req: WriteRequest): Prom
     if (text.codePointAt(0) === 0xfe_ff) text = text.slice(1)
     return {headers, status: res.statusCode, text}
   } catch (error) {
-    if (controller.signal.aborted && controller.signal.reason === TIMED_OUT) throw new WriteFailure(`timeout of ${req.timeoutMs}ms exceeded`, 'ETIMEDOUT', 'timeout')
-    if (controller.signal.aborted) throw new WriteFailure('canceled', 'ERR_CANCELED', 'canceled')
+    if (controller.signal.aborted && controller.signal.reason === TIMED_OUT) throw new WireFailure(`timeout of ${req.timeoutMs}ms exceeded`, 'ETIMEDOUT', 'timeout')
+    if (controller.signal.aborted) throw new WireFailure('canceled', 'ERR_CANCELED', 'canceled')
     const e = error as {cause?: {code?: string}; code?: string; message?: string}
     const raw = e.code ?? e.cause?.code ?? 'ERR_NETWORK'
-    throw new WriteFailure(e.message ?? String(error), CODE_OF[raw] ?? raw, 'network', {cause: error})
+    throw new WireFailure(e.message ?? String(error), CODE_OF[raw] ?? raw, 'network', {cause: error})
   } finally {
     if (timer !== undefined) clearTimeout(timer)
     req.signal?.removeEventListener('abort', onAbort)
