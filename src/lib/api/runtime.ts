@@ -65,7 +65,9 @@ export function createApiRuntime(config: Config, ctx: HttpContext, logger: Logge
   if (opts.reconcileAfterAction === false) {
     admin = createOpenStack(section, context, {clock: opts.clock})
   } else {
-    const {engine, openstack, store} = createReconcileEngine(config, context, logger)
+    // As listen's: the request returns once Concertim is written; the view store (a cache) records
+    // it in the background, and `close` below waits for that record on shutdown.
+    const {engine, openstack, store} = createReconcileEngine(config, context, logger, {recordInBackground: true})
     admin = openstack
     engineStore = store
     reconciler = new AfterActionReconciler(

@@ -8,7 +8,7 @@
  * jobs do (`cloud_user_id`, a single-user team with its `project_id` and `billing_acct_id`, roles).
  */
 import {randomUUID} from 'node:crypto'
-import {SignJWT} from 'jose'
+import {createSigner} from 'fast-jwt'
 import {request} from 'undici'
 
 import type {ConcertimState, TeamRecord, TeamRoleName, UserRecord} from './state.js'
@@ -59,23 +59,19 @@ export interface CloudEnv {
 export class AppJobRunner {
   /** Every request made (method, path, status or error), in order: what the tests look at. */
   readonly calls: {attempt: number; method: string; path: string; status?: number}[] = []
-  private readonly key: Uint8Array
   private readonly now: () => number
+  private readonly sign: (payload: Record<string, unknown>) => string
 
   constructor(private readonly opts: JobRunnerOptions) {
-    this.key = new TextEncoder().encode(opts.jwtSecret)
     this.now = opts.now ?? Date.now
+    // The claims are set here from `now` (which tests move), not by the signer's own clock.
+    this.sign = createSigner({algorithm: 'HS256', key: opts.jwtSecret, noTimestamp: true})
   }
 
   /** `job_runner.rb#auth_token`: `{exp: now+60, iat: now, jti}`. */
   async token(): Promise<string> {
     const iat = Math.floor(this.now() / 1000)
-    return new SignJWT({})
-      .setProtectedHeader({alg: 'HS256'})
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + (this.opts.tokenLifetimeS ?? 60))
-      .setJti(randomUUID())
-      .sign(this.key)
+    return this.sign({exp: iat + (this.opts.tokenLifetimeS ?? 60), iat, jti: randomUUID()})
   }
 
   /** One request, as Faraday makes it; a 4xx/5xx or no answer throws `JobCallError`. */
