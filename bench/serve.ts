@@ -178,7 +178,9 @@ export async function run(args: string[]): Promise<void> {
             const {body, method, path} = next(c)
             const t0 = performance.now()
             try {
-              const r = await pool.request({body: JSON.stringify(body), headers: {authorization: `Bearer ${await token()}`, 'content-type': 'application/json'}, method, path})
+              // reset: false — undici closes the connection after a GET with a body unless told not to; the
+              // app's HTTP client (Faraday on Net::HTTP) keeps it open, as a real client would.
+              const r = await pool.request({body: JSON.stringify(body), headers: {authorization: `Bearer ${await token()}`, 'content-type': 'application/json'}, method, path, reset: false})
               await r.body.text()
               statuses[r.statusCode] = (statuses[r.statusCode] ?? 0) + 1
               if (r.statusCode >= 400) errors++
