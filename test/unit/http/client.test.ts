@@ -1,4 +1,8 @@
 import {expect} from 'chai'
+import {readFileSync} from 'node:fs'
+import {createServer as createHttpsServer} from 'node:https'
+import type {AddressInfo} from 'node:net'
+import {fileURLToPath} from 'node:url'
 
 import {appendParams} from '../../../src/lib/http/client.js'
 import {CallLedger, HttpClient, HttpError} from '../../../src/lib/http/index.js'
@@ -272,5 +276,42 @@ describe('HttpClient (lib/http)', () => {
     const c = new HttpClient({baseURL: server.url.replace('http:', 'https:'), settings: {...fast, retries: 0}, system: 'tls'})
     const err = await rejection(c.get('/x'))
     expect(err.kind).to.not.equal('status')
+  })
+
+  describe('over HTTPS (the fixture certificate, self-signed for 127.0.0.1)', () => {
+    const caFile = fileURLToPath(new URL('../../fixtures/tls/cert.pem', import.meta.url))
+    const keyFile = fileURLToPath(new URL('../../fixtures/tls/key.pem', import.meta.url))
+    let https: ReturnType<typeof createHttpsServer>
+    let base: string
+    before(async () => {
+      https = createHttpsServer({cert: readFileSync(caFile), key: readFileSync(keyFile)}, (_req, res) => json(res, 200, {tls: true}))
+      await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve))
+      base = `https://127.0.0.1:${(https.address() as AddressInfo).port}`
+    })
+    after(async () => {
+      https.closeAllConnections()
+      await new Promise((resolve) => https.close(resolve))
+    })
+
+    it("ca_file: the server's certificate is trusted (added to the bundled roots)", async () => {
+      const c = new HttpClient({baseURL: base, settings: fast, system: 'tls', tls: {caFile}})
+      expect((await c.get<{tls: boolean}>('/x')).data.tls).to.equal(true)
+      expect((await c.put<{tls: boolean}>('/x', {a: 1})).data.tls).to.equal(true)
+    })
+
+    it('without ca_file: a TLS error with the hint, for a read and a write, not retried', async () => {
+      const c = new HttpClient({baseURL: base, ledger, settings: {...fast, retries: 3}, system: 'tls'})
+      for (const send of [async () => c.get('/x'), async () => c.put('/x', {a: 1})]) {
+        const err = await rejection(send())
+        expect(err.kind).to.equal('tls')
+        expect(err.hint).to.contain('ca_file')
+      }
+      expect(ledger.total('tls')).to.equal(2)
+    })
+
+    it('insecure: true skips verification (only when the configuration says so)', async () => {
+      const c = new HttpClient({baseURL: base, settings: fast, system: 'tls', tls: {insecure: true}})
+      expect((await c.get<{tls: boolean}>('/x')).data.tls).to.equal(true)
+    })
   })
 })
