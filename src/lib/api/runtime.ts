@@ -13,6 +13,7 @@ import type {HttpContext} from '../http/index.js'
 import {judgeOutcome} from '../listen/engine-adapter.js'
 import type {Scope} from '../model/scope.js'
 import {createOpenStack, openStackOptionsFromConfig} from '../openstack/index.js'
+import {overridesPinnedToAProject} from '../openstack/catalog.js'
 import {identityRoot} from '../openstack/keystone.js'
 import type {Logger} from '../output/logger.js'
 import {registerSecret} from '../output/redact.js'
@@ -57,7 +58,13 @@ export function createApiRuntime(config: Config, ctx: HttpContext, logger: Logge
   const context: HttpContext = {...ctx, settings}
   const verifier = new TokenVerifier(secret, {leewayS: api.leeway_s, maxLifetimeS: api.max_token_lifetime_s, replayCapacity: api.replay_cache_size}, opts.clock)
   const section = config.openstack as unknown as Record<string, unknown>
-  const sessions = new CloudSessions({clock: opts.clock, ctx: context, max: api.session_cache_size, options: openStackOptionsFromConfig(section)})
+  const cloudOptions = openStackOptionsFromConfig(section)
+  const sessions = new CloudSessions({clock: opts.clock, ctx: context, max: api.session_cache_size, options: cloudOptions})
+  for (const type of overridesPinnedToAProject(cloudOptions.endpointOverrides ?? {})) {
+    logger.warn(
+      `openstack.endpoint_overrides.${type} names one project's id: callers' requests to it would go to that project. Write Keystone's template in its place (e.g. .../v1/%(project_id)s), which each session fills with its own project`,
+    )
+  }
 
   let reconciler: AfterActionReconciler | undefined
   let engineStore: {close(): Promise<void>} | undefined

@@ -57,6 +57,41 @@ export function normaliseOverrides(overrides: Record<string, string> = {}): Part
   return out
 }
 
+/**
+ * Keystone's own templates for the project in an endpoint URL: `%(project_id)s` / `%(tenant_id)s`
+ * (its SQL catalog) and `$(project_id)s` / `$(tenant_id)s` (its templated catalog). Heat's and
+ * Cinder's URLs carry the project (`/v1/%(tenant_id)s`): an override written with the template
+ * serves every project's token, where one with an id written in serves only that project.
+ */
+const PROJECT_TEMPLATE = /[$%]\((?:project_id|tenant_id)\)s/g
+
+/** Whether an endpoint URL names the project through a template. */
+export function namesProject(url: string): boolean {
+  PROJECT_TEMPLATE.lastIndex = 0
+  return PROJECT_TEMPLATE.test(url)
+}
+
+/** The URL with the project's templates filled in for the token's project (undefined: not project-scoped). */
+export function forProject(url: string, projectId: string | undefined, serviceType: ServiceType): string {
+  if (!namesProject(url)) return url
+  if (projectId === undefined) throw new Error(`openstack.endpoint_overrides.${serviceType} names the project (${url}) but the token is not scoped to a project`)
+  return url.replaceAll(PROJECT_TEMPLATE, encodeURIComponent(projectId))
+}
+
+/**
+ * Overrides of per-project services (Heat, Cinder) that name one project's id instead of the
+ * template: fine for the configured admin, wrong for `serve`'s callers, whose requests would go to
+ * that project. By service type (as configured).
+ */
+export function overridesPinnedToAProject(overrides: Record<string, string>): string[] {
+  return Object.entries(overrides)
+    .filter(([type, url]) => {
+      const canonical = canonicalServiceType(type)
+      return (canonical === 'orchestration' || canonical === 'block-storage') && !namesProject(url) && /\/[\da-f]{32}(?:\/|$)/i.test(new URL(url).pathname)
+    })
+    .map(([type]) => type)
+}
+
 export interface EndpointQuery {
   interface: EndpointInterface
   region?: string

@@ -11,7 +11,7 @@
 import {HttpClient, type HttpContext, HttpError, type HttpResponse, type RequestOptions} from '../http/index.js'
 import {silentLogger} from '../output/logger.js'
 import {registerSecret, registerSessionSecret} from '../output/redact.js'
-import {endpointUrl, normaliseOverrides, selectEndpoint, type ServiceType, SYSTEM_OF} from './catalog.js'
+import {endpointUrl, forProject, normaliseOverrides, selectEndpoint, type ServiceType, SYSTEM_OF} from './catalog.js'
 import type {DomainRef, KeystoneAuth, KeystoneProjectRef, KeystoneUserRef} from './config-section.js'
 import {AuthenticationError, KeystoneBadRequestError, KeystoneConflictError, KeystoneForbiddenError, KeystoneNotFoundError, type KeystoneWriteError} from './errors.js'
 import {collectPages, type QueryParams} from './paging.js'
@@ -356,7 +356,7 @@ export class KeystoneSession {
 
   private endpointFor(token: KeystoneToken, serviceType: ServiceType): string {
     const override = this.overrides[serviceType]
-    if (override !== undefined) return override
+    if (override !== undefined) return forProject(override, token.body.project?.id, serviceType)
     // Keystone itself is reached at the configured auth_url: catalogs often list a v2.0 identity URL.
     if (serviceType === 'identity') return this.identityRoot
     return selectEndpoint(token.body.catalog ?? [], {interface: this.options.interface ?? 'public', region: this.options.region, serviceType})

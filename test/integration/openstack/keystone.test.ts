@@ -219,6 +219,14 @@ describe('openstack/keystone: KeystoneSession', () => {
       expect(res.data.servers).to.deep.equal([])
     })
 
+    it("an override with Keystone's project template sends each session to its own project", async () => {
+      cloud = await FakeCloud.start()
+      cloud.on('GET', `/heat/v1/${PROJECT_ID}/stacks`, () => ({body: {stacks: []}}))
+      const s = session(cloud, {endpointOverrides: {orchestration: `${cloud.base}/heat/v1/%(tenant_id)s`}})
+      const res = await s.request<{stacks: unknown[]}>('orchestration', {url: 'stacks'})
+      expect(res.data.stacks).to.deep.equal([])
+    })
+
     it('a service missing from the catalog fails with a list of what the catalog has', async () => {
       cloud = await FakeCloud.start({catalog: (base) => defaultCatalog(base).filter((c) => c.type !== 'metric')})
       const err = await session(cloud)

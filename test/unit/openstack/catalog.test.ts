@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {canonicalServiceType, describeCatalog, endpointUrl, normaliseOverrides, selectEndpoint} from '../../../src/lib/openstack/catalog.js'
+import {canonicalServiceType, describeCatalog, endpointUrl, forProject, normaliseOverrides, overridesPinnedToAProject, selectEndpoint} from '../../../src/lib/openstack/catalog.js'
 import {EndpointNotFoundError} from '../../../src/lib/openstack/errors.js'
 import type {CatalogService, KeystoneTokenBody} from '../../../src/lib/openstack/types.js'
 import {fixture} from '../../integration/openstack/support/fixtures.js'
@@ -66,5 +66,31 @@ describe('openstack/catalog', () => {
     expect(endpointUrl('http://h:8774/v2.1/p', 'servers/detail')).to.equal('http://h:8774/v2.1/p/servers/detail')
     expect(endpointUrl('http://h:8041', 'v1/aggregates')).to.equal('http://h:8041/v1/aggregates')
     expect(endpointUrl('http://h:8041/v1', 'https://other/x')).to.equal('https://other/x')
+  })
+
+  const templates: Array<[string, string, string]> = [
+    ['no template: as written', 'http://heat:8004/v1/0123', 'http://heat:8004/v1/0123'],
+    ["Keystone SQL catalog's %(tenant_id)s", 'http://heat:8004/v1/%(tenant_id)s', 'http://heat:8004/v1/p-1'],
+    ['%(project_id)s', 'https://cinder:8776/v3/%(project_id)s', 'https://cinder:8776/v3/p-1'],
+    ["the templated catalog's $(tenant_id)s", 'http://heat:8004/v1/$(tenant_id)s', 'http://heat:8004/v1/p-1'],
+    ['twice', 'http://x/%(project_id)s/y/$(project_id)s', 'http://x/p-1/y/p-1'],
+  ]
+  for (const [what, url, want] of templates) {
+    it(`an override naming the project: ${what}`, () => {
+      expect(forProject(url, 'p-1', 'orchestration')).to.equal(want)
+    })
+  }
+
+  it('an override naming the project with a token not scoped to one: an error naming the key', () => {
+    expect(() => forProject('http://heat:8004/v1/%(tenant_id)s', undefined, 'orchestration')).to.throw(/endpoint_overrides.orchestration names the project/)
+    expect(forProject('http://nova:8774/v2.1', undefined, 'compute')).to.equal('http://nova:8774/v2.1')
+  })
+
+  it("serve's warning: Heat or Cinder overrides with a project id written in, not the template", () => {
+    const id = '0123456789abcdef0123456789abcdef'
+    expect(
+      overridesPinnedToAProject({compute: `http://nova:8774/v2.1/${id}`, orchestration: `http://heat:8004/v1/${id}`, volumev3: `http://cinder:8776/v3/${id}/`, network: 'http://neutron:9696'}),
+    ).to.deep.equal(['orchestration', 'volumev3'])
+    expect(overridesPinnedToAProject({orchestration: 'http://heat:8004/v1/%(tenant_id)s', 'block-storage': 'http://cinder:8776/v3'})).to.deep.equal([])
   })
 })
