@@ -7,8 +7,8 @@ import {join} from 'node:path'
 import {BaseCommand} from '../lib/base-command.js'
 import {type Config, parseConfig} from '../lib/config/index.js'
 import {dryRunResult, type DryRunResult, formatPlan, formatSyncResult, syncResult, type SyncResult} from '../lib/output/sync-report.js'
-import {renderTable} from '../lib/output/table.js'
-import {mappingFromEntries, mappingTables, type ViewMapping} from '../lib/view/mapping.js'
+import {renderMapping} from '../lib/output/mapping-report.js'
+import {mappingFromEntries, type ViewMapping} from '../lib/view/mapping.js'
 import {peopleFromConcertim} from '../lib/view/people.js'
 // The simulator, the engine and the clients are imported when the demo runs, not to list the command.
 import type {Simulator} from '../sim/index.js'
@@ -104,12 +104,7 @@ Starts the simulator of OpenStack, Concertim, its metric daemon and Kill Bill on
     try {
       const [snapshot, teams, users] = await Promise.all([store.load(), api.teams(), api.users()])
       const view = mappingFromEntries(snapshot.entries, peopleFromConcertim(teams, users))
-      for (const t of mappingTables(view)) {
-        const shown = t.title === 'Devices' ? t.rows.slice(0, 15) : t.rows
-        this.log(`${t.title} (${t.rows.length})`)
-        this.log(renderTable(t.head, shown))
-        if (shown.length < t.rows.length) this.log(`… and ${t.rows.length - shown.length} more devices (concertim-os view dump shows them all)`)
-      }
+      for (const line of renderMapping(view, {maxRows: {Devices: 15}})) this.log(line)
       return view
     } finally {
       await store.close()

@@ -3,8 +3,8 @@ import {dump as toYaml} from 'js-yaml'
 
 import {BaseCommand} from '../../lib/base-command.js'
 import {ExitCode} from '../../lib/exit-codes.js'
-import {renderTable} from '../../lib/output/table.js'
-import {filterMapping, isKnownTeam, knownTeams, mappingFromEntries, mappingTables, type ViewMapping, VIEW_TYPES, type ViewType} from '../../lib/view/mapping.js'
+import {renderMapping} from '../../lib/output/mapping-report.js'
+import {filterMapping, isKnownTeam, knownTeams, mappingFromEntries, type ViewMapping, VIEW_TYPES, type ViewType} from '../../lib/view/mapping.js'
 import {peopleFromConcertim} from '../../lib/view/people.js'
 
 export interface ViewDumpResult extends ViewMapping {
@@ -107,13 +107,9 @@ Teams (OpenStack project, Kill Bill account), users (OpenStack user), templates 
       this.log(toYaml(r, {lineWidth: 200, noRefs: true}).trimEnd())
       return
     }
-    const tables = mappingTables(r)
-    if (tables.length === 0) this.log('Nothing to show.')
-    for (const t of tables) {
-      this.log(`${t.title} (${t.rows.length})`)
-      this.log(renderTable(t.head, t.rows))
-      this.log('')
-    }
+    const lines = renderMapping(r)
+    if (lines.length === 0) this.log('Nothing to show.')
+    for (const line of lines) this.log(line)
     const source = r.source === 'systems' ? 'rebuilt from the systems' : r.lastCompleteSync ? `as recorded by the sync of ${r.lastCompleteSync}` : 'as recorded by the last sync'
     this.log(`Source: ${source}.`)
   }

@@ -41,6 +41,48 @@ export function renderTable(head: string[], rows: (number | string)[][], opts: T
   return table.toString()
 }
 
+/** A UUID (with or without its dashes): OpenStack's, Concertim's and Kill Bill's ids. */
+const ID = /\b[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}\b|\b[\da-f]{32}\b/gi
+/** Ids are never shortened below this many characters (git's short hashes are 7). */
+const MIN_ID = 8
+
+/**
+ * The rows with every id shortened to the shortest prefix (at least 8 characters) that no other id
+ * of the table shares, and `…`, when the table would not fit `width` columns otherwise: a UUID
+ * wrapped over several lines is unreadable, and two ids shortened never read the same.
+ * `shortened` says whether any was, for a note that `--format json` shows them whole.
+ */
+export function fitIds(head: readonly string[], rows: readonly (readonly string[])[], width: number = terminalWidth()): {rows: string[][]; shortened: boolean} {
+  const copy = rows.map((r) => [...r])
+  const natural = head.map((h, i) => Math.max(widthOf(h), ...copy.map((row) => widthOf(row[i] ?? ''))))
+  if (natural.reduce((a, b) => a + b, 0) + 3 * natural.length + 1 <= width) return {rows: copy, shortened: false}
+  const ids = [...new Set(copy.flatMap((row) => row.flatMap((c) => c.match(ID) ?? [])).map((id) => id.toLowerCase()))].sort()
+  if (ids.length === 0) return {rows: copy, shortened: false}
+  const keep = new Map<string, number>()
+  ids.forEach((id, i) => {
+    const common = Math.max(commonPrefix(id, ids[i - 1] ?? ''), commonPrefix(id, ids[i + 1] ?? ''))
+    keep.set(id, Math.max(MIN_ID, common + 1))
+  })
+  let shortened = false
+  const out = copy.map((row) =>
+    row.map((c) =>
+      c.replaceAll(ID, (id) => {
+        const n = keep.get(id.toLowerCase()) ?? id.length
+        if (n >= id.length - 1) return id
+        shortened = true
+        return `${id.slice(0, n)}…`
+      }),
+    ),
+  )
+  return {rows: out, shortened}
+}
+
+function commonPrefix(a: string, b: string): number {
+  let i = 0
+  while (i < a.length && i < b.length && a[i] === b[i]) i++
+  return i
+}
+
 /**
  * Column widths (content, without padding) whose table fits `total` columns: the natural ones when
  * they fit, else the widest narrowed first, none below `MIN_COLUMN`. May still overflow when even

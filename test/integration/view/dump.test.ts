@@ -68,8 +68,11 @@ describe('concertim-os view dump (real process, simulator)', function () {
     expect(dump.users.find((u) => u.concertimId === user.id)?.cloudUserDeletedAt).to.equal('2026-11-22T06:00:00.000Z')
     expect(dump.teams.find((t) => t.concertimId === team.id)?.projectDeletedAt).to.equal('2026-11-22T06:01:00.000Z')
     expect(dump.users.filter((u) => u.cloudUserDeletedAt !== null)).to.have.length(1)
-    const table = await world.cli(['view', 'dump', '--type', 'user,team'])
-    expect(squeezedCells(table.stdout)).to.include(squeeze(`${user.cloud_user_id as string} (deleted 2026-11-22T06:00:00.000Z)`))
+    const table = await runCli(['view', 'dump', '--config', world.configPath, '--type', 'user,team'], {env: {COLUMNS: '250'}})
+    // Wide enough: one line per row (a compact table), the id whole.
+    expect(table.stdout).to.contain(`${user.cloud_user_id as string} (deleted 2026-11-22T06:00:00.000Z)`)
+    const narrow = await runCli(['view', 'dump', '--config', world.configPath, '--type', 'user,team'], {env: {COLUMNS: '80'}})
+    expect(squeezedCells(narrow.stdout)).to.include(squeeze(`${(user.cloud_user_id as string).slice(0, 8)}… (deleted 2026-11-22T06:00:00.000Z)`))
     const again = createReconcileEngine(world.config, {settings: {retries: 0, retryBaseMs: 10}})
     expect((await again.store.get(['listen-watermark:server:s-1'])).size, 'listen\'s watermark kept').to.equal(1)
     await again.store.close()
@@ -115,13 +118,27 @@ describe('concertim-os view dump (real process, simulator)', function () {
     expect(run.stdout).to.contain('Source: as recorded by the sync of')
   })
 
-  it('the tables fit 80 columns (piped, COLUMNS=80), ids and names whole', async () => {
+  it('the tables fit 80 columns (piped, COLUMNS=80): names whole, ids shortened but each still unique, and said so', async () => {
     const run = await runCli(['view', 'dump', '--config', world.configPath], {env: {COLUMNS: '80'}})
     expect(run.code, run.stderr).to.equal(0)
     const wide = run.stdout.split('\n').filter((l) => [...l].length > 80)
     expect(wide, wide.join('\n')).to.deep.equal([])
     const cells = squeezedCells(run.stdout)
-    for (const d of world.sim.concertim.devices.values()) expect(cells).to.include(squeeze(d.id)).and.include(squeeze(d.name))
+    const shown = cells.filter((c) => c.endsWith('…'))
+    for (const d of world.sim.concertim.devices.values()) {
+      expect(cells).to.include(squeeze(d.name))
+      // Exactly one shortened id of the table is a prefix of this device's id: none reads the same as another.
+      expect(shown.filter((c) => d.id.startsWith(c.slice(0, -1))), d.id).to.have.length(1)
+    }
+    expect(run.stdout).to.contain('Ids shortened to fit 80 columns; view dump --format json shows them whole.')
+  })
+
+  it('a terminal wide enough shows every id whole, with no note', async () => {
+    const run = await runCli(['view', 'dump', '--config', world.configPath], {env: {COLUMNS: '250'}})
+
+    // One line per row (a compact table): each id whole on its line.
+    for (const d of world.sim.concertim.devices.values()) expect(run.stdout).to.contain(` ${d.id} `)
+    expect(run.stdout).to.not.contain('shortened')
   })
 
   it('FORCE_COLOR colours the tables even when piped; without it they are plain', async () => {

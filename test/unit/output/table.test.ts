@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {stripVTControlCharacters} from 'node:util'
 
-import {fitColumns, renderTable, terminalWidth, wrapCell} from '../../../src/lib/output/table.js'
+import {fitColumns, fitIds, renderTable, terminalWidth, wrapCell} from '../../../src/lib/output/table.js'
 import {squeeze, tablesIn} from '../../support/table.js'
 
 const lines = (text: string) => stripVTControlCharacters(text).split('\n')
@@ -76,3 +76,57 @@ describe('tables fitted to the terminal (lib/output/table)', () => {
     for (const [what, text, width, expected] of cases) it(`wraps ${what}`, () => expect(wrapCell(text, width).split('\n')).to.deep.equal(expected))
   })
 })
+
+describe('fitIds (output/table)', () => {
+  const u = (tail: string) => `0e3cb0a1-de5d-4a40-a415-${tail}`
+  const cases: Array<[string, string[], string[][], number, string[][], boolean]> = [
+    ['fits: left whole', ['id'], [[u('9e5df20df491')]], 80, [[u('9e5df20df491')]], false],
+    ['too wide: 8 characters and an ellipsis', ['a', 'b'], [['0e3cb0a1-de5d-4a40-a415-9e5df20df491', 'a8554b0782520d27881344c9137c1b2b']], 40, [['0e3cb0a1…', 'a8554b07…']], true],
+    [
+      'ids sharing a long prefix keep enough to differ',
+      ['id', 'other'],
+      [
+        [u('9e5df20df491'), 'x'.repeat(60)],
+        [u('9e5df20df492'), 'y'],
+      ],
+      40,
+      [
+        [`${u('9e5df20df491')}`, 'x'.repeat(60)],
+        [`${u('9e5df20df492')}`, 'y'],
+      ],
+      false,
+    ],
+    [
+      'prefixes that differ at the 10th character keep 10',
+      ['id', 'other'],
+      [
+        ['abcdef0123456789abcdef0123456789', 'x'.repeat(60)],
+        ['abcdef0124456789abcdef0123456789', 'y'],
+      ],
+      40,
+      [
+        ['abcdef0123…', 'x'.repeat(60)],
+        ['abcdef0124…', 'y'],
+      ],
+      true,
+    ],
+    ['an id inside text (a deleted project)', ['project'], [['a8554b0782520d27881344c9137c1b2b (deleted 2026-12-01T10:00:00Z) and more words']], 30, [['a8554b07… (deleted 2026-12-01T10:00:00Z) and more words']], true],
+    ['no ids: unchanged, even when too wide', ['name'], [['n'.repeat(100)]], 40, [['n'.repeat(100)]], false],
+  ]
+  for (const [what, head, rows, width, want, shortened] of cases) {
+    it(what, () => {
+      const got = fitIds(head, rows, width)
+      expect(got.rows).to.deep.equal(want)
+      expect(got.shortened).to.equal(shortened)
+    })
+  }
+
+  it('the same id in two cells is shortened the same way; the input is not changed', () => {
+    const id = 'a8554b0782520d27881344c9137c1b2b'
+    const rows = [[id, `project ${id}`, 'z'.repeat(50)]]
+    const got = fitIds(['a', 'b', 'c'], rows, 40)
+    expect(got.rows[0].slice(0, 2)).to.deep.equal(['a8554b07…', 'project a8554b07…'])
+    expect(rows[0][0]).to.equal(id)
+  })
+})
+
