@@ -203,3 +203,11 @@ describe('help pages without oclif (lib/cli/quick-help): when oclif must answer'
     expect(helpWidth({}, tty(200))).to.equal(200)
   })
 })
+
+describe('help pages without oclif (lib/cli/help-page): implicit topics', () => {
+  it('a prefix of several commands that package.json does not declare (oclif describes it by its collation order): oclif writes the page', () => {
+    const model: HelpModel = {...MODEL, commands: [...MODEL.commands, {description: 'A.', id: 'db:a'}, {description: 'B.', id: 'db:b'}]}
+    expect(helpPage(model, {kind: 'root'}, {maxWidth: 80, style: PLAIN})).to.equal(undefined)
+    expect(helpPage({...model, topics: [...model.topics, {description: 'DB', name: 'db'}]}, {kind: 'root'}, {maxWidth: 80, style: PLAIN})).to.contain('  db    DB\n')
+  })
+})
