@@ -137,7 +137,12 @@ export async function answerHelp(root: string, pjson: HelpPjson, argv: readonly 
   }
   const page = helpPage(model, subject, {maxWidth: helpWidth(process.env, process.stdout), style})
   if (page === undefined) return false
-  // As oclif writes it: console.log, which ignores a reader that has gone (EPIPE).
+  // As oclif writes it: console.log, with oclif's handler of stdout errors (a reader gone, EPIPE, is
+  // no error; any other, such as a full disk, is thrown: exit 1).
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') return
+    throw error
+  })
   // eslint-disable-next-line no-console
   console.log(page.slice(0, -1))
   return true

@@ -5,8 +5,8 @@
  * load @oclif/core. With a stale or absent manifest, oclif answers. Behaviour only, never times.
  */
 import {expect} from 'chai'
-import {execFileSync, spawn} from 'node:child_process'
-import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {execFileSync, spawn, spawnSync} from 'node:child_process'
+import {closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -144,6 +144,22 @@ describe('help pages before oclif loads (the built CLI)', function () {
       expect(fast.code, args.join(' ')).to.equal(oclif.code)
       expect(fast.modules.some((m) => m.includes('/node_modules/@oclif/core/')), `${args.join(' ')}: oclif answered`).to.equal(true)
     }
+  })
+
+  it('a stdout that fails (a full disk): exit 1 with the error on stderr, as oclif', function () {
+    if (!existsSync('/dev/full')) this.skip()
+    const onFull = (env: NodeJS.ProcessEnv) => {
+      const fd = openSync('/dev/full', 'w')
+      try {
+        return spawnSync(process.execPath, ['bin/run.js', 'sync', '--help'], {cwd: ROOT, encoding: 'utf8', env: {...process.env, ...env}, stdio: ['ignore', fd, 'pipe']})
+      } finally {
+        closeSync(fd)
+      }
+    }
+    const [fast, oclif] = [onFull({CONCERTIM_OS_OCLIF_HELP: ''}), onFull(OCLIF)]
+    expect(oclif.status).to.equal(1)
+    expect(fast.status).to.equal(1)
+    expect(fast.stderr).to.contain('ENOSPC')
   })
 
   describe('a copy of the package whose manifest is stale or absent', () => {
