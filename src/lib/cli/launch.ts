@@ -31,6 +31,14 @@ export function asksVersion(argv: readonly string[], pjson: Interfaces.PJSON): b
 }
 
 /**
+ * Whether these arguments may ask for a help page (none; `help …`; a help flag last): only then is
+ * the launcher's help (./quick-help.ts) loaded, so a command's run never pays for it.
+ */
+export function mayAskHelp(argv: readonly string[], pjson: Interfaces.PJSON): boolean {
+  return argv.length === 0 || argv[0] === 'help' || ['--help', ...(pjson.oclif.additionalHelpFlags ?? [])].includes(argv.at(-1) ?? '')
+}
+
+/**
  * V8's old generation may grow by this percentage over what survived each full collection (its own
  * factor goes up to 4 as the heap grows): a one-shot run at cloud scale — sync, metrics push —
  * otherwise leaves far more garbage uncollected than it keeps alive. A soft setting, read at every
@@ -56,7 +64,7 @@ export async function launch(opts: {development?: boolean; dir: string}): Promis
     process.stdout.write(`${versionLine(pjson)}\n`)
     return
   }
-  if (!opts.development && pjson.oclif.hooks?.init === undefined) {
+  if (!opts.development && pjson.oclif.hooks?.init === undefined && mayAskHelp(process.argv.slice(2), pjson)) {
     const {answerHelp} = await import('./quick-help.js')
     if (await answerHelp(root, pjson as unknown as HelpPjson, process.argv.slice(2), versionLine(pjson))) return
   }

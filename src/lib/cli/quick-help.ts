@@ -121,8 +121,6 @@ export async function answerHelp(root: string, pjson: HelpPjson, argv: readonly 
   const dirname = typeof pjson.oclif.dirname === 'string' ? pjson.oclif.dirname : pjson.name
   if (!plainPackage(pjson) || !plainEnvironment(process.env, process.platform, dirname, existsSync)) return false
   if ((globalThis as {oclif?: unknown}).oclif !== undefined) return false // oclif's settings, set by someone
-  // A cheap look before reading the manifest: only a help request can be answered here.
-  if (argv.length > 0 && argv[0] !== 'help' && !['--help', ...((pjson.oclif.additionalHelpFlags ?? []) as string[])].includes(argv.at(-1) ?? '')) return false
   const {currentManifest} = await import('./manifest.js')
   const manifest = currentManifest(root)
   if (!manifest) return false
