@@ -47,12 +47,14 @@ export function plainPackage(pjson: HelpPjson): boolean {
  * and colour aside, which `helpWidth` and the colour modules give): not Windows, no debug, not
  * development, no OCLIF_ setting but OCLIF_COLUMNS, no theme file, no user plugins.
  */
-export function plainEnvironment(env: NodeJS.ProcessEnv, platform: string, dirname: string, exists: (path: string) => boolean): boolean {
+export function plainEnvironment(env: NodeJS.ProcessEnv, platform: string, cli: {bin: string; dirname: string}, exists: (path: string) => boolean): boolean {
+  const {bin, dirname} = cli
   if (platform === 'win32') return false
   if ((env[OCLIF_HELP_ENV] ?? '') !== '' || (env.DEBUG ?? '') !== '') return false
   if (['development', 'test'].includes(env.NODE_ENV ?? '')) return false
   if (Object.keys(env).some((k) => k.startsWith('OCLIF_') && k !== 'OCLIF_COLUMNS')) return false
-  const scoped = (k: string): string | undefined => env[`${dirname.replaceAll('-', '_').toUpperCase()}_${k}`] || undefined
+  // oclif's scopedEnvVar: CONCERTIM_OS_<K> from the bin's name.
+  const scoped = (k: string): string | undefined => env[`${bin.replaceAll('@', '').replaceAll(/[/-]/g, '_')}_${k}`.toUpperCase()] || undefined
   if (scoped('DEBUG') !== undefined) return false
   const home = env.HOME
   if (!home) return false
@@ -118,8 +120,9 @@ export function helpModel(root: string, pjson: HelpPjson, manifest: BuiltManifes
  * the manifest only when it is current (./manifest.ts).
  */
 export async function answerHelp(root: string, pjson: HelpPjson, argv: readonly string[], userAgent: string): Promise<boolean> {
-  const dirname = typeof pjson.oclif.dirname === 'string' ? pjson.oclif.dirname : pjson.name
-  if (!plainPackage(pjson) || !plainEnvironment(process.env, process.platform, dirname, existsSync)) return false
+  if (!plainPackage(pjson)) return false
+  const cli = {bin: pjson.oclif.bin as string, dirname: typeof pjson.oclif.dirname === 'string' ? pjson.oclif.dirname : pjson.name}
+  if (!plainEnvironment(process.env, process.platform, cli, existsSync)) return false
   if ((globalThis as {oclif?: unknown}).oclif !== undefined) return false // oclif's settings, set by someone
   const {currentManifest} = await import('./manifest.js')
   const manifest = currentManifest(root)

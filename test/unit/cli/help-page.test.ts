@@ -145,10 +145,11 @@ describe('help pages without oclif (lib/cli/help-page): what it leaves to oclif'
 
 describe('help pages without oclif (lib/cli/quick-help): when oclif must answer', () => {
   const HOME = '/home/u'
+  const CLI = {bin: 'concertim-os', dirname: 'concertim-os'}
   const none = (): boolean => false
   it('a plain environment: the launcher may answer', () => {
-    expect(plainEnvironment({HOME}, 'linux', 'concertim-os', none)).to.equal(true)
-    expect(plainEnvironment({HOME, OCLIF_COLUMNS: '100', COLUMNS: '50', NO_COLOR: '1'}, 'linux', 'concertim-os', none)).to.equal(true)
+    expect(plainEnvironment({HOME}, 'linux', CLI, none)).to.equal(true)
+    expect(plainEnvironment({HOME, OCLIF_COLUMNS: '100', COLUMNS: '50', NO_COLOR: '1'}, 'linux', CLI, none)).to.equal(true)
   })
 
   for (const [what, env, platform] of [
@@ -161,12 +162,20 @@ describe('help pages without oclif (lib/cli/quick-help): when oclif must answer'
     ['Windows', {}, 'win32'],
   ] as const) {
     it(`${what}: oclif answers`, () => {
-      expect(plainEnvironment({HOME, ...env}, platform, 'concertim-os', none)).to.equal(false)
+      expect(plainEnvironment({HOME, ...env}, platform, CLI, none)).to.equal(false)
     })
   }
 
+  it('the scoped variables are named from the bin, the directories from dirname', () => {
+    const cli = {bin: 'cos', dirname: 'cos-dir'}
+    expect(plainEnvironment({COS_DEBUG: '1', HOME}, 'linux', cli, none)).to.equal(false)
+    expect(plainEnvironment({COS_DIR_DEBUG: '1', HOME}, 'linux', cli, none)).to.equal(true)
+    expect(plainEnvironment({HOME}, 'linux', cli, (p) => p === '/home/u/.config/cos-dir/theme.json')).to.equal(false)
+    expect(plainEnvironment({COS_CONFIG_DIR: '/c', HOME}, 'linux', cli, (p) => p === '/c/theme.json')).to.equal(false)
+  })
+
   it('no HOME: oclif answers', () => {
-    expect(plainEnvironment({}, 'linux', 'concertim-os', none)).to.equal(false)
+    expect(plainEnvironment({}, 'linux', CLI, none)).to.equal(false)
   })
 
   for (const [what, env, file] of [
@@ -178,8 +187,8 @@ describe('help pages without oclif (lib/cli/quick-help): when oclif must answer'
     ['user plugins in CONCERTIM_OS_DATA_DIR', {CONCERTIM_OS_DATA_DIR: '/e'}, '/e/package.json'],
   ] as const) {
     it(`${what} (${file}): oclif answers`, () => {
-      expect(plainEnvironment({HOME, ...env}, 'linux', 'concertim-os', (p) => p === file)).to.equal(false)
-      expect(plainEnvironment({HOME, ...env}, 'linux', 'concertim-os', (p) => p === `${file}.x`)).to.equal(true)
+      expect(plainEnvironment({HOME, ...env}, 'linux', CLI, (p) => p === file)).to.equal(false)
+      expect(plainEnvironment({HOME, ...env}, 'linux', CLI, (p) => p === `${file}.x`)).to.equal(true)
     })
   }
 
