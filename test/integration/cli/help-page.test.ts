@@ -23,10 +23,19 @@ interface Run {
   stdout: string
 }
 
-/** `node bin/run.js ARGS` in `root` with `env` over a neutral environment (no colour or width of ours, no CONCERTIM_OS_). */
+/** A HOME of no theme and no user plugins, so that the machine's own never decide the test. */
+const HOME = mkdtempSync(join(tmpdir(), 'cos-help-home-'))
+
+/** The test's environment without what sets oclif's width, colour, theme, plugins or debug: the cases add theirs. */
+function neutralEnv(): NodeJS.ProcessEnv {
+  const base: NodeJS.ProcessEnv = {...process.env, HOME}
+  for (const k of Object.keys(base)) if (k.startsWith('CONCERTIM_OS_') || k.startsWith('OCLIF_') || k.startsWith('XDG_') || ['COLUMNS', 'DEBUG', 'FORCE_COLOR', 'NODE_ENV', 'NO_COLOR'].includes(k)) delete base[k]
+  return base
+}
+
+/** `node bin/run.js ARGS` in `root` with `env` over a neutral environment. */
 function run(args: string[], env: NodeJS.ProcessEnv, opts: {root?: string; recordImports?: boolean} = {}): Promise<Run> {
-  const base: NodeJS.ProcessEnv = {...process.env}
-  for (const k of Object.keys(base)) if (k.startsWith('CONCERTIM_OS_') || k.startsWith('OCLIF_') || ['COLUMNS', 'DEBUG', 'FORCE_COLOR', 'NODE_ENV', 'NO_COLOR'].includes(k)) delete base[k]
+  const base = neutralEnv()
   const dir = opts.recordImports ? mkdtempSync(join(tmpdir(), 'cos-help-')) : undefined
   const file = dir && join(dir, 'imports.txt')
   const pre = file ? ['--import', join(ROOT, 'test/support/record-imports.mjs')] : []
@@ -67,6 +76,7 @@ const withoutPid = (text: string): string => text.replaceAll(/\(node:\d+\)/g, '(
 
 describe('help pages before oclif loads (the built CLI)', function () {
   this.timeout(600_000)
+  after(() => rmSync(HOME, {force: true, recursive: true}))
   let ids: string[] = []
   let topics: string[] = []
 
@@ -126,9 +136,7 @@ describe('help pages before oclif loads (the built CLI)', function () {
     if (!ptyAvailable()) this.skip()
     const onTerminal = (args: string[], env: NodeJS.ProcessEnv): string => {
       const command = `stty cols 100 rows 24; exec ${[process.execPath, 'bin/run.js', ...args].join(' ')}`
-      const base: NodeJS.ProcessEnv = {...process.env, TERM: 'xterm'}
-      for (const k of Object.keys(base)) if (k.startsWith('CONCERTIM_OS_') || k.startsWith('OCLIF_') || ['COLUMNS', 'DEBUG', 'FORCE_COLOR', 'NODE_ENV', 'NO_COLOR'].includes(k)) delete base[k]
-      return execFileSync('script', ['-qfec', command, '/dev/null'], {cwd: ROOT, encoding: 'utf8', env: {...base, ...env}, timeout: 60_000})
+      return execFileSync('script', ['-qfec', command, '/dev/null'], {cwd: ROOT, encoding: 'utf8', env: {...neutralEnv(), TERM: 'xterm', ...env}, timeout: 60_000})
     }
     for (const args of [['--help'], ['sync', '--help'], ['users', 'create', '--help'], ['help', 'billing']]) {
       const fast = onTerminal(args, {})
@@ -151,15 +159,30 @@ describe('help pages before oclif loads (the built CLI)', function () {
     const onFull = (env: NodeJS.ProcessEnv) => {
       const fd = openSync('/dev/full', 'w')
       try {
-        return spawnSync(process.execPath, ['bin/run.js', 'sync', '--help'], {cwd: ROOT, encoding: 'utf8', env: {...process.env, ...env}, stdio: ['ignore', fd, 'pipe']})
+        return spawnSync(process.execPath, ['bin/run.js', 'sync', '--help'], {cwd: ROOT, encoding: 'utf8', env: {...neutralEnv(), ...env}, stdio: ['ignore', fd, 'pipe']})
       } finally {
         closeSync(fd)
       }
     }
-    const [fast, oclif] = [onFull({CONCERTIM_OS_OCLIF_HELP: ''}), onFull(OCLIF)]
+    const [fast, oclif] = [onFull({}), onFull(OCLIF)]
     expect(oclif.status).to.equal(1)
     expect(fast.status).to.equal(1)
     expect(fast.stderr).to.contain('ENOSPC')
+  })
+
+  it('a theme or user plugins (oclif reads them from HOME): oclif answers', async () => {
+    for (const [file, content] of [['.config/concertim-os/theme.json', '{"sectionHeader": "red"}'], ['.local/share/concertim-os/package.json', '{}']]) {
+      const home = mkdtempSync(join(tmpdir(), 'cos-help-home-'))
+      try {
+        mkdirSync(join(home, file, '..'), {recursive: true})
+        writeFileSync(join(home, file), content)
+        const [fast, oclif] = await Promise.all([run(['sync', '--help'], {FORCE_COLOR: '1', HOME: home}, {recordImports: true}), run(['sync', '--help'], {...OCLIF, FORCE_COLOR: '1', HOME: home})])
+        expect(fast.stdout, file).to.equal(oclif.stdout)
+        expect(fast.modules.some((m) => m.includes('/node_modules/@oclif/core/')), `${file}: oclif answered`).to.equal(true)
+      } finally {
+        rmSync(home, {force: true, recursive: true})
+      }
+    }
   })
 
   describe('a copy of the package whose manifest is stale or absent', () => {
