@@ -1,17 +1,12 @@
 /**
  * oclif's help with a root page that says where to start (package.json oclif.helpClass): after the
- * commands, examples of the first hour — the demo, doctor, a dry run, a sync.
+ * commands, examples of the first hour (./root-examples.ts). The launcher prints the same pages
+ * without loading oclif when it can (./help-page.ts): a change here must be made there too (the
+ * parity test, test/integration/cli/help-page.test.ts, compares them).
  */
 import {Help} from '@oclif/core'
 
-const ROOT_EXAMPLES: [description: string, command: string][] = [
-  ['Try it with nothing to configure: a simulated cloud synced into a simulated Concertim', 'demo'],
-  ['Check a configuration against the real systems', 'doctor --config ./config.yaml'],
-  ['See what a sync would change; write nothing', 'sync --dry-run'],
-  ['Sync once (what cron and the systemd timer run)', 'sync'],
-  ['Show what maps to what', 'view dump'],
-  ['Every flag of a command, with examples', 'sync --help'],
-]
+import {ROOT_EXAMPLES, whereToStart} from './root-examples.js'
 
 export default class ConcertimHelp extends Help {
   protected override async showRootHelp(): Promise<void> {
@@ -20,6 +15,6 @@ export default class ConcertimHelp extends Help {
     const body = ROOT_EXAMPLES.map(([description, command]) => `${this.wrap(description)}\n\n  $ ${bin} ${command}`).join('\n\n')
     this.log(this.section('EXAMPLES', body))
     this.log('')
-    this.log(this.wrap(`Start with \`${bin} demo\`, then point it at a real cloud (README, "Point it at a real cloud") and run \`${bin} doctor\`.`))
+    this.log(this.wrap(whereToStart(bin)))
   }
 }

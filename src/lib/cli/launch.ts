@@ -5,7 +5,9 @@
  * never hide a command or show old flags.
  *
  * `--version` is answered before @oclif/core is loaded (loading it is most of a start-up's CPU): the
- * same line oclif prints (its `config.userAgent`), from package.json alone.
+ * same line oclif prints (its `config.userAgent`), from package.json alone. So are help requests
+ * in the built CLI with a current manifest (`--help`, `-h`, `<command> --help`, `help <command>`…):
+ * see ./quick-help.ts, which leaves to oclif whatever it cannot print exactly as oclif does.
  */
 import {readFileSync} from 'node:fs'
 import {arch, release} from 'node:os'
@@ -14,6 +16,8 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import type {Interfaces} from '@oclif/core'
+
+import type {HelpPjson} from './quick-help.js'
 
 /** What `--version` prints, as oclif does (`<name>/<version> <platform>-<arch> node-<node version>`; WSL is `wsl`). */
 export function versionLine(pjson: {name: string; version?: string}, host: {arch: string; nodeVersion: string; platform: string; release: string} = {arch: arch(), nodeVersion: process.version, platform: process.platform, release: release()}): string {
@@ -24,6 +28,14 @@ export function versionLine(pjson: {name: string; version?: string}, host: {arch
 /** Whether oclif would print the version for these arguments (its `versionAddition`: the first one only). */
 export function asksVersion(argv: readonly string[], pjson: Interfaces.PJSON): boolean {
   return argv[0] !== undefined && ['--version', ...(pjson.oclif.additionalVersionFlags ?? [])].includes(argv[0])
+}
+
+/**
+ * Whether these arguments may ask for a help page (none; `help …`; a help flag last): only then is
+ * the launcher's help (./quick-help.ts) loaded, so a command's run never pays for it.
+ */
+export function mayAskHelp(argv: readonly string[], pjson: Interfaces.PJSON): boolean {
+  return argv.length === 0 || argv[0] === 'help' || ['--help', ...(pjson.oclif.additionalHelpFlags ?? [])].includes(argv.at(-1) ?? '')
 }
 
 /**
@@ -51,6 +63,10 @@ export async function launch(opts: {development?: boolean; dir: string}): Promis
   if (!opts.development && pjson.oclif.hooks?.init === undefined && asksVersion(process.argv.slice(2), pjson)) {
     process.stdout.write(`${versionLine(pjson)}\n`)
     return
+  }
+  if (!opts.development && pjson.oclif.hooks?.init === undefined && mayAskHelp(process.argv.slice(2), pjson)) {
+    const {answerHelp} = await import('./quick-help.js')
+    if (await answerHelp(root, pjson as unknown as HelpPjson, process.argv.slice(2), versionLine(pjson))) return
   }
   const [{Config, execute, Plugin}, {isCurrent}] = await Promise.all([import('@oclif/core'), import('./manifest.js')])
   // From the sources, commands are imported from src/ (oclif maps dist/ to src/ in development).

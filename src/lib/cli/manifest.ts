@@ -4,8 +4,9 @@
  * with `oclif manifest` is not a dependency; this writes the same format with @oclif/core's own
  * Plugin). It also records a fingerprint of the built command modules, so a manifest left over from
  * an older build — one that could hide a new command or show old flags — is never used (`isCurrent`).
+ * Reading it loads no @oclif/core (the launcher answers `--help` from it before oclif loads).
  */
-import {type Interfaces, Plugin} from '@oclif/core'
+import type {Interfaces} from '@oclif/core'
 import {createHash} from 'node:crypto'
 import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join, relative, sep} from 'node:path'
@@ -30,19 +31,26 @@ function packageVersion(root: string): string {
   return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {version: string}).version
 }
 
-/** Whether `root`'s manifest was written for this package version and exactly these built commands. */
-export function isCurrent(root: string): boolean {
+/** `root`'s manifest when it was written for this package version and exactly these built commands; else undefined. */
+export function currentManifest(root: string): BuiltManifest | undefined {
   let manifest: BuiltManifest
   try {
     manifest = JSON.parse(readFileSync(join(root, MANIFEST_FILE), 'utf8')) as BuiltManifest
   } catch {
-    return false
+    return undefined
   }
-  return manifest.version === packageVersion(root) && manifest.build?.fingerprint !== undefined && manifest.build.fingerprint === commandsFingerprint(root)
+  const current = manifest.version === packageVersion(root) && manifest.build?.fingerprint !== undefined && manifest.build.fingerprint === commandsFingerprint(root)
+  return current ? manifest : undefined
+}
+
+/** Whether `root`'s manifest was written for this package version and exactly these built commands. */
+export function isCurrent(root: string): boolean {
+  return currentManifest(root) !== undefined
 }
 
 /** Build the manifest of the built commands under `root` (importing each once) and write it. */
 export async function writeManifest(root: string): Promise<BuiltManifest> {
+  const {Plugin} = await import('@oclif/core')
   const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Interfaces.PJSON
   // Like `oclif manifest`: every command must load, and the manifest is built from the modules.
   const plugin = new Plugin({errorOnManifestCreate: true, ignoreManifest: true, isRoot: true, pjson, respectNoCacheDefault: true, root})

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {asksVersion, tunesHeapGrowth, versionLine} from '../../../src/lib/cli/launch.js'
+import {asksVersion, mayAskHelp, tunesHeapGrowth, versionLine} from '../../../src/lib/cli/launch.js'
 
 describe('--version before oclif loads (lib/cli/launch)', () => {
   const pjson = {name: 'concertim-openstack-service', oclif: {}, version: '1.2.3'} as Parameters<typeof asksVersion>[1]
@@ -38,6 +38,24 @@ describe('heap growth of one-shot runs (lib/cli/launch)', () => {
   ] as const) {
     it(`${argv.join(' ')} NODE_OPTIONS=${nodeOptions ?? '(unset)'} node ${execArgv.join(' ')}: ${expected ? 'set' : 'left alone'}`, () => {
       expect(tunesHeapGrowth(argv, nodeOptions, execArgv)).to.equal(expected)
+    })
+  }
+})
+
+describe('help before oclif loads (lib/cli/launch): only arguments that may ask for help load it', () => {
+  const pjson = {name: 'concertim-openstack-service', oclif: {additionalHelpFlags: ['-h']}, version: '1.2.3'} as Parameters<typeof mayAskHelp>[1]
+  for (const [argv, expected] of [
+    [[], true],
+    [['--help'], true],
+    [['sync', '-h'], true],
+    [['help', 'sync'], true],
+    [['sync'], false],
+    [['sync', '--dry-run'], false],
+    [['--help', 'sync'], false],
+    [['--version'], false],
+  ] as const) {
+    it(`${argv.join(' ') || '(nothing)'}: ${expected}`, () => {
+      expect(mayAskHelp(argv, pjson)).to.equal(expected)
     })
   }
 })
