@@ -9,7 +9,7 @@ const [INSTANCE, DISK, NIC] = MEASURE_QUERIES
 const W = {completeBefore: Date.parse('2026-01-01T00:15:00Z'), granularity: 300, start: new Date('2026-01-01T00:00:00Z')}
 const pt = (v: null | number): [string, number, null | number] => ['2026-01-01T00:05:00+00:00', 300, v]
 /** What is kept of a series whose latest finite point is `pt(v)` (a single complete period: no rate). */
-const kept = (v: number) => ({latest: {end: Date.parse('2026-01-01T00:10:00Z'), value: v}, rate: {reason: 'no-recent-measures'}})
+const kept = (v: number) => ({end: Date.parse('2026-01-01T00:10:00Z'), rate: 'no-recent-measures', value: v})
 
 function metricsNotFound(): HttpError {
   return new HttpError({body: {code: 400, description: {cause: 'Metrics not found', detail: ['cpu']}, title: 'Bad Request'}, kind: 'status', method: 'POST', problem: 'failed with HTTP 400', status: 400, system: 'gnocchi', url: 'http://g/v1/aggregates'})
@@ -68,7 +68,7 @@ describe('metrics/gnocchi-batch', () => {
     const at = (minute: number, v: number): [string, number, number] => [`2026-01-01T00:${String(minute).padStart(2, '0')}:00+00:00`, 300, v]
     // By W.completeBefore (00:15) the periods of 00:00 to 00:10 are complete; 00:15's is still filling.
     mergeGroups(into, NIC, [{group: {instance_id: 's1'}, measures: {measures: {n1: {'network.incoming.bytes': {mean: [at(0, 0), at(5, 300), at(10, 900), at(15, 1000)]}}}}}] as unknown as GnocchiAggregatesGroup[], W.completeBefore)
-    expect(into.get('s1')).to.deep.equal({'network.incoming.bytes': [{latest: {end: Date.parse('2026-01-01T00:20:00Z'), value: 1000}, rate: {value: 2}}]})
+    expect(into.get('s1')).to.deep.equal({'network.incoming.bytes': [{end: Date.parse('2026-01-01T00:20:00Z'), rate: 2, value: 1000}]})
   })
 
   describe('neededPoints: the latest point and the two latest complete ones, oldest first', () => {
