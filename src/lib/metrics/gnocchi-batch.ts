@@ -19,7 +19,7 @@
  */
 import type {AggregatesRequest} from '../openstack/gnocchi.js'
 import type {GnocchiAggregatesGroup, GnocchiQuery, GnocchiResource} from '../openstack/types.js'
-import {DISK_METRICS, INSTANCE_METRICS, NIC_METRICS, type Point, type ServerMeasures} from './formulas.js'
+import {DISK_METRICS, INSTANCE_METRICS, NIC_METRICS, type Point, type ServerSeries, summariseSeries} from './formulas.js'
 
 export interface MeasureQuery {
   /** The attribute that names the server: `id` for instances, `instance_id` for disks and NICs. */
@@ -76,11 +76,13 @@ function resourceMeasuresOf(groupMeasures: unknown): ResourceMeasures {
 }
 
 /**
- * Merge grouped aggregates answers of one query into per-server measures (in place): server id →
- * metric name → resource id → points of the aggregation asked for.
+ * Merge grouped aggregates answers of one query into per-server series (in place): server id →
+ * metric name → one summary per resource of the points of the aggregation asked for (what a
+ * reading uses of them: the points of 10,000 servers are not kept).
  */
-export function mergeGroups(into: Map<string, ServerMeasures>, q: MeasureQuery, groups: readonly GnocchiAggregatesGroup[], completeBefore: number): void {
+export function mergeGroups(into: Map<string, ServerSeries>, q: MeasureQuery, groups: readonly GnocchiAggregatesGroup[], completeBefore: number): void {
   const aggregationOf = new Map<string, string>(q.metrics.map(([name, agg]) => [name, agg]))
+  const times: PointTimes = new Map()
   for (const group of groups) {
     const serverId = group.group?.[q.groupby]
     if (typeof serverId !== 'string' || serverId === '') continue
@@ -89,15 +91,18 @@ export function mergeGroups(into: Map<string, ServerMeasures>, q: MeasureQuery, 
       server = {}
       into.set(serverId, server)
     }
-    for (const [resourceId, byMetric] of Object.entries(resourceMeasuresOf(group.measures))) {
+    for (const byMetric of Object.values(resourceMeasuresOf(group.measures))) {
       if (!isObject(byMetric)) continue
       for (const [metric, byAggregation] of Object.entries(byMetric)) {
         const agg = aggregationOf.get(metric)
         if (agg === undefined || !isObject(byAggregation)) continue
         const points = byAggregation[agg]
         if (!Array.isArray(points)) continue
-        // Only the latest point and the two latest complete ones are used: keep just those (10,000 servers' windows add up).
-        ;(server[metric] ??= {})[resourceId] = neededPoints(points, completeBefore)
+        const summary = summariseSeries(neededPoints(points, completeBefore, times), completeBefore)
+        // Mostly one resource per metric: an array of exactly one (a push onto [] reserves room for 17).
+        const resources = server[metric]
+        if (resources === undefined) server[metric] = [summary]
+        else resources.push(summary)
       }
     }
   }
@@ -148,7 +153,7 @@ export async function readBatch(
   q: MeasureQuery,
   serverIds: readonly string[],
   w: MeasureWindow,
-  into: Map<string, ServerMeasures>,
+  into: Map<string, ServerSeries>,
   state: PassState = {missingTypes: new Set()},
 ): Promise<BatchReadResult> {
   const result: BatchReadResult = {calls: 0, refused: []}
@@ -195,20 +200,28 @@ export async function readBatch(
   return result
 }
 
-/** The last well-formed point with a finite value (Gnocchi's points are oldest first). */
+/**
+ * The timestamps of one answer, each kept once with its time (ms): the points of 10,000 servers
+ * share a few timestamps, which would otherwise be parsed, and kept, once per point.
+ */
+export type PointTimes = Map<string, {ms: number; text: string}>
+
 /**
  * The points a reading can use, oldest first: the latest finite one (gauges) and the two latest
  * finite ones of periods complete by `completeBefore` (counters' rates).
  */
-export function neededPoints(points: readonly unknown[], completeBefore: number): Point[] {
+export function neededPoints(points: readonly unknown[], completeBefore: number, times: PointTimes = new Map()): Point[] {
   const kept: Point[] = []
   let complete = 0
   for (let i = points.length - 1; i >= 0 && complete < 2; i--) {
     const p = points[i]
     if (!Array.isArray(p) || p.length < 3 || typeof p[1] !== 'number' || typeof p[2] !== 'number' || !Number.isFinite(p[2])) continue
-    const isComplete = Date.parse(String(p[0])) + p[1] * 1000 <= completeBefore
+    const text = String(p[0])
+    let time = times.get(text)
+    if (time === undefined) times.set(text, (time = {ms: Date.parse(text), text}))
+    const isComplete = time.ms + p[1] * 1000 <= completeBefore
     if (!isComplete && kept.length > 0) continue
-    kept.push([String(p[0]), p[1], p[2]])
+    kept.push([time.text, p[1], p[2]])
     if (isComplete) complete++
   }
   return kept.reverse()

@@ -17,8 +17,8 @@ import type {AggregatesRequest} from '../openstack/gnocchi.js'
 import type {GnocchiAggregatesGroup, GnocchiQuery, GnocchiResource} from '../openstack/types.js'
 import type {Logger} from '../output/logger.js'
 import type {ViewEntry} from '../store/types.js'
-import {DEFAULT_RATE_SETTLE_S, type FlavorSizes, METRIC_NAMES, type MetricName, NO_DATA_REASONS, type NoDataReason, needsFlavor, type ReadingClock, readingsOf, type ServerMeasures} from './formulas.js'
-import {type GnocchiReads, MEASURE_QUERIES, type PassState, readBatch} from './gnocchi-batch.js'
+import {DEFAULT_RATE_SETTLE_S, type FlavorSizes, METRIC_NAMES, type MetricName, NO_DATA_REASONS, type NoDataReason, needsFlavor, type ReadingClock, readingsOf, type ServerSeries} from './formulas.js'
+import {type BatchReadResult, type GnocchiReads, MEASURE_QUERIES, type PassState, readBatch} from './gnocchi-batch.js'
 import {type DeviceReadings, emptyTally, pushReadings, type SendProblem} from './push.js'
 import {flavorSizesByTemplate, type MetricTarget, type TargetSource, targetsFromDevices, targetsFromView} from './targets.js'
 
@@ -157,18 +157,23 @@ export function planBatches(targets: readonly MetricTarget[], size: number): Bat
 
 interface GnocchiRead {
   calls: number
-  measures: Map<string, ServerMeasures>
+  measures: Map<string, ServerSeries>
   refused: PassReport['gnocchi']['refused']
 }
 
-/** The three queries of one batch, at once. Any failure but "Metrics not found" propagates. */
+/**
+ * The three queries of one batch, one after another: each answer (up to ~13 MB of JSON for 10,000
+ * servers, several times that parsed) is summarised before the next arrives, never two at once.
+ * Any failure but "Metrics not found" propagates.
+ */
 async function readGnocchi(clients: PassClients, serverIds: readonly string[], opts: PassOptions, window: {completeBefore: number; start: Date}, state: PassState): Promise<GnocchiRead> {
-  const measures = new Map<string, ServerMeasures>()
+  const measures = new Map<string, ServerSeries>()
   const gnocchi: GnocchiReads = {
     aggregates: async (req: AggregatesRequest & {groupby: string[]}) => clients.gnocchi.aggregatesGrouped(req),
     search: async (type, query) => clients.gnocchi.searchResources(type, query),
   }
-  const results = await Promise.all(MEASURE_QUERIES.map(async (q) => readBatch(gnocchi, q, serverIds, {...window, granularity: opts.granularity}, measures, state)))
+  const results: BatchReadResult[] = []
+  for (const q of MEASURE_QUERIES) results.push(await readBatch(gnocchi, q, serverIds, {...window, granularity: opts.granularity}, measures, state))
   return {calls: results.reduce((n, r) => n + r.calls, 0), measures, refused: results.flatMap((r) => r.refused)}
 }
 
@@ -258,11 +263,11 @@ export async function runMetricsPass(clients: PassClients, opts: PassOptions): P
   /** How many targets of each server are still to come: a server of several devices keeps its measures until its last. */
   const uses = new Map<string, number>()
   for (const t of targets) uses.set(t.instanceId, (uses.get(t.instanceId) ?? 0) + 1)
-  const carried = new Map<string, ServerMeasures>()
+  const carried = new Map<string, ServerSeries>()
 
   /** Readings of one batch from its Gnocchi answers (counted and reported as they are made). */
-  const readingsOfBatch = async (batch: Batch, measures: Map<string, ServerMeasures>): Promise<DeviceReadings[]> => {
-    const measuresOf = (id: string): ServerMeasures => measures.get(id) ?? carried.get(id) ?? {}
+  const readingsOfBatch = async (batch: Batch, measures: Map<string, ServerSeries>): Promise<DeviceReadings[]> => {
+    const measuresOf = (id: string): ServerSeries => measures.get(id) ?? carried.get(id) ?? {}
     let sizes: Map<string, FlavorSizes> | undefined
     if (batch.targets.some((t) => t.templateId !== undefined && needsFlavor(measuresOf(t.instanceId), clock.since))) sizes = await flavors()
     const out: DeviceReadings[] = []
@@ -311,7 +316,11 @@ export async function runMetricsPass(clients: PassClients, opts: PassOptions): P
       gnocchi.calls += got.calls
       gnocchi.refused.push(...got.refused)
       gnocchi.missingTypes = [...state.missingTypes].sort()
-      yield* await readingsOfBatch(plan[b], got.measures)
+      const readings = await readingsOfBatch(plan[b], got.measures)
+      // The measures (tens of MB for 10,000 servers) are let go before the readings are sent: sending
+      // is most of the pass, and a heap that stays large through it is collected at a larger cost.
+      got.measures.clear()
+      yield* readings
     }
   }
 

@@ -79,6 +79,24 @@ describe('openstack/nova: NovaClient', () => {
     expect(listing.partial.map((s) => s.id)).to.deep.equal(['down-1'])
   })
 
+  it('listServersAs maps each page\'s records as the page arrives, complete and partial apart', async () => {
+    const full = Array.from({length: 4}, (_, i) => ({...serverFixture('2.100'), id: `s-${i}`}))
+    const partial = {created: '2013-09-03T04:01:32Z', id: 's-4', links: full[0].links, status: 'UNKNOWN', tenant_id: full[0].tenant_id}
+    cloud.on('GET', `${NOVA}/servers/detail`, (req) => pagedServers([...full, partial], req))
+    const pagesAskedWhenMapped: number[] = []
+    const asked = () => cloud.requestsTo(`${NOVA}/servers/detail`).length
+    const listing = await new NovaClient(session(cloud), {pageSize: 2}).listServersAs(
+      (s) => {
+        pagesAskedWhenMapped.push(asked())
+        return `server ${s.id}`
+      },
+      (s) => `partial ${s.id}`,
+    )
+    expect(listing).to.deep.equal({complete: false, pages: 3, partial: ['partial s-4'], servers: ['server s-0', 'server s-1', 'server s-2', 'server s-3']})
+    // A page's records are mapped before the next page is asked for: the raw pages are never all held.
+    expect(pagesAskedWhenMapped).to.deep.equal([1, 1, 2, 2])
+  })
+
   it('stops a marker loop with an error instead of paging for ever', async () => {
     cloud.on('GET', `${NOVA}/servers/detail`, () => ({
       body: {servers: [serverFixture('2.100')], servers_links: [{href: `http://x/v2.1/servers/detail?limit=1000&marker=${serverFixture('2.100').id}`, rel: 'next'}]},

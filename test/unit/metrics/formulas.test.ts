@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {counterRate, cpuLoad, type FlavorSizes, latestPoint, type Point, ramUsage, type ReadingClock, readingsOf, type ServerMeasures, summedRatePerSecond} from '../../../src/lib/metrics/formulas.js'
+import {counterRate, cpuLoad, type FlavorSizes, latestPoint, type Point, ramUsage, type ReadingClock, readingsOf, type ServerMeasures, summariseServer, summedRatePerSecond} from '../../../src/lib/metrics/formulas.js'
 
 const T0 = Date.UTC(2026, 0, 1)
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00')
@@ -9,6 +9,8 @@ const at = (values: readonly (null | number)[], g = 300): Point[] => values.map(
 /** The clock when the first `n` periods of `g` s are complete (gauges: any period from T0 on). */
 const after = (n: number, g = 300): ReadingClock => ({completeBefore: T0 + n * g * 1000, since: T0})
 const p = (value: null | number, granularity = 300, ts = iso(T0)): Point => [ts, granularity, value]
+/** A server's points as a pass holds them (summarised with the clock's `completeBefore`). */
+const series = (measures: ServerMeasures, clock: ReadingClock) => summariseServer(measures, clock.completeBefore)
 
 describe('metrics/formulas', () => {
   describe('latestPoint', () => {
@@ -62,7 +64,7 @@ describe('metrics/formulas', () => {
       ['a counter reset', {cpu: {s: at([9e9, 1e9])}, vcpus: {s: at([2])}}, {}, after(2), {reason: 'counter-reset'}],
       ['an idle server is a real 0', {cpu: {s: at([7e9, 7e9])}, vcpus: {s: at([2])}}, {}, after(2), {value: 0}],
     ]
-    for (const [name, measures, flavor, clock, expected] of cases) it(name, () => expect(cpuLoad(measures, flavor, clock)).to.deep.equal(expected))
+    for (const [name, measures, flavor, clock, expected] of cases) it(name, () => expect(cpuLoad(series(measures, clock), flavor, clock)).to.deep.equal(expected))
   })
 
   describe('ramUsage: memory.usage / memory × 100 (latest points in the window)', () => {
@@ -75,7 +77,7 @@ describe('metrics/formulas', () => {
       ['no usage', {memory: {s: at([4096])}}, {}, after(1), {reason: 'not-in-gnocchi'}],
       ['usage only in a period that ended before the window', {memory: {s: at([4096])}, 'memory.usage': {s: at([1024])}}, {}, {...after(1), since: T0 + 300_000}, {reason: 'no-recent-measures'}],
     ]
-    for (const [name, measures, flavor, clock, expected] of cases) it(name, () => expect(ramUsage(measures, flavor, clock)).to.deep.equal(expected))
+    for (const [name, measures, flavor, clock, expected] of cases) it(name, () => expect(ramUsage(series(measures, clock), flavor, clock)).to.deep.equal(expected))
   })
 
   describe('summedRatePerSecond: Σ over resources of each counter\'s rate', () => {
@@ -94,7 +96,7 @@ describe('metrics/formulas', () => {
       ['one component missing: no value rather than half of one', {'disk.device.read.bytes': {d1: at([0, 300])}, 'disk.device.write.bytes': {d1: []}}, {reason: 'no-recent-measures'}],
       ['only resets', {'disk.device.read.bytes': {d1: at([1, 0])}, 'disk.device.write.bytes': {d1: at([1, 0])}}, {reason: 'counter-reset'}],
     ]
-    for (const [name, measures, expected] of cases) it(name, () => expect(summedRatePerSecond(measures, names, done)).to.deep.equal(expected))
+    for (const [name, measures, expected] of cases) it(name, () => expect(summedRatePerSecond(summariseServer(measures, done), names)).to.deep.equal(expected))
   })
 
   it('readingsOf: the five metrics in order, with units or the reason they have none', () => {
@@ -108,7 +110,7 @@ describe('metrics/formulas', () => {
       'memory.usage': {s: at([1024])},
       vcpus: {s: at([2])},
     }
-    expect(readingsOf(measures, {}, after(2))).to.deep.equal([
+    expect(readingsOf(series(measures, after(2)), {}, after(2))).to.deep.equal([
       {name: 'cpu_load', units: '%', value: 50},
       {name: 'ram_usage', units: '%', value: 50},
       {name: 'network_usage', reason: 'not-in-gnocchi'},

@@ -1,13 +1,15 @@
 import {expect} from 'chai'
 
 import {HttpError} from '../../../src/lib/http/index.js'
-import type {ServerMeasures} from '../../../src/lib/metrics/formulas.js'
+import type {ServerSeries} from '../../../src/lib/metrics/formulas.js'
 import {aggregatesRequest, batches, type GnocchiReads, isMetricsNotFound, isResourceTypeMissing, MEASURE_QUERIES, mergeGroups, neededPoints, readBatch} from '../../../src/lib/metrics/gnocchi-batch.js'
 import type {GnocchiAggregatesGroup, GnocchiResource} from '../../../src/lib/openstack/types.js'
 
 const [INSTANCE, DISK, NIC] = MEASURE_QUERIES
 const W = {completeBefore: Date.parse('2026-01-01T00:15:00Z'), granularity: 300, start: new Date('2026-01-01T00:00:00Z')}
 const pt = (v: null | number): [string, number, null | number] => ['2026-01-01T00:05:00+00:00', 300, v]
+/** What is kept of a series whose latest finite point is `pt(v)` (a single complete period: no rate). */
+const kept = (v: number) => ({end: Date.parse('2026-01-01T00:10:00Z'), rate: 'no-recent-measures', value: v})
 
 function metricsNotFound(): HttpError {
   return new HttpError({body: {code: 400, description: {cause: 'Metrics not found', detail: ['cpu']}, title: 'Bad Request'}, kind: 'status', method: 'POST', problem: 'failed with HTTP 400', status: 400, system: 'gnocchi', url: 'http://g/v1/aggregates'})
@@ -45,8 +47,8 @@ describe('metrics/gnocchi-batch', () => {
     it(`batches ${n} ids by ${size} → ${JSON.stringify(sizes)}`, () => expect(batches(Array.from({length: n}, (_, i) => i), size).map((b) => b.length)).to.deep.equal(sizes))
   }
 
-  it('merges grouped answers (nested or not) into server → metric → resource → the points a reading needs, keeping only the aggregation asked', () => {
-    const into = new Map<string, ServerMeasures>()
+  it('merges grouped answers (nested or not) into server → metric → one summary per resource of what a reading needs, keeping only the aggregation asked', () => {
+    const into = new Map<string, ServerSeries>()
     const groups = [
       {group: {instance_id: 's1'}, measures: {measures: {d1: {'disk.device.read.bytes': {mean: [pt(8), pt(1)], 'rate:mean': [pt(9)]}}, d2: {'disk.device.read.bytes': {mean: [pt(2)]}}}}},
       {group: {instance_id: 's2'}, measures: {d3: {'disk.device.write.bytes': {mean: [pt(3), pt(null)]}, 'unrelated.metric': {mean: [pt(7)]}}}},
@@ -54,11 +56,19 @@ describe('metrics/gnocchi-batch', () => {
     ] as unknown as GnocchiAggregatesGroup[]
     mergeGroups(into, DISK, groups, W.completeBefore)
     expect(Object.fromEntries(into)).to.deep.equal({
-      s1: {'disk.device.read.bytes': {d1: [pt(8), pt(1)], d2: [pt(2)]}},
-      s2: {'disk.device.write.bytes': {d3: [pt(3)]}},
+      s1: {'disk.device.read.bytes': [kept(1), kept(2)]},
+      s2: {'disk.device.write.bytes': [kept(3)]},
     })
     mergeGroups(into, INSTANCE, [{group: {id: 's1'}, measures: {measures: {s1: {cpu: {mean: [pt(5)]}}}}}] as unknown as GnocchiAggregatesGroup[], W.completeBefore)
-    expect(into.get('s1')?.cpu).to.deep.equal({s1: [pt(5)]})
+    expect(into.get('s1')?.cpu).to.deep.equal([kept(5)])
+  })
+
+  it('summarises each series with its rate from the two latest complete periods', () => {
+    const into = new Map<string, ServerSeries>()
+    const at = (minute: number, v: number): [string, number, number] => [`2026-01-01T00:${String(minute).padStart(2, '0')}:00+00:00`, 300, v]
+    // By W.completeBefore (00:15) the periods of 00:00 to 00:10 are complete; 00:15's is still filling.
+    mergeGroups(into, NIC, [{group: {instance_id: 's1'}, measures: {measures: {n1: {'network.incoming.bytes': {mean: [at(0, 0), at(5, 300), at(10, 900), at(15, 1000)]}}}}}] as unknown as GnocchiAggregatesGroup[], W.completeBefore)
+    expect(into.get('s1')).to.deep.equal({'network.incoming.bytes': [{end: Date.parse('2026-01-01T00:20:00Z'), rate: 2, value: 1000}]})
   })
 
   describe('neededPoints: the latest point and the two latest complete ones, oldest first', () => {
@@ -111,7 +121,7 @@ describe('metrics/gnocchi-batch', () => {
 
   it('a batch where some servers lack the metrics: one call, the others simply absent', async () => {
     const g = fakeGnocchi(new Set(['a', 'b', 'c']))
-    const into = new Map<string, ServerMeasures>()
+    const into = new Map<string, ServerSeries>()
     const r = await readBatch(g.reads, INSTANCE, ['a', 'b', 'bad', 'c'], W, into)
     expect([...into.keys()].sort()).to.deep.equal(['a', 'b', 'c'])
     expect(r.calls).to.equal(1)
@@ -137,7 +147,7 @@ describe('metrics/gnocchi-batch', () => {
       },
       search: g.reads.search,
     }
-    const into = new Map<string, ServerMeasures>()
+    const into = new Map<string, ServerSeries>()
     const r = await readBatch(strict, INSTANCE, ['a', 'bad', 'c'], W, into)
     expect(r.calls).to.equal(3)
     expect(r.refused).to.deep.equal([{resourceType: 'instance', serverId: 'bad'}])
@@ -154,7 +164,7 @@ describe('metrics/gnocchi-batch', () => {
     const second = await readBatch(g.reads, DISK, ['c'], W, new Map(), state)
     expect(second.calls).to.equal(0)
     // the other types are read as usual
-    const into = new Map<string, ServerMeasures>()
+    const into = new Map<string, ServerSeries>()
     expect((await readBatch(g.reads, INSTANCE, ['a'], W, into, state)).calls).to.equal(1)
     expect(into.has('a')).to.equal(true)
   })

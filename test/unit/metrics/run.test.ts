@@ -75,6 +75,25 @@ describe('metrics/run', () => {
     expect(r.exitCode).to.equal(0)
   })
 
+  it('asks a batch\'s three queries one after another: never two answers of a batch in memory at once', async () => {
+    const g = gnocchi([])
+    let inFlight = 0
+    let most = 0
+    const counting: PassClients['gnocchi'] = {
+      async aggregatesGrouped(req) {
+        most = Math.max(most, ++inFlight)
+        await new Promise((r) => setImmediate(r))
+        inFlight--
+        return g.aggregatesGrouped(req)
+      },
+      searchResources: g.searchResources,
+    }
+    // One batch: no next batch is read while it is sent.
+    const r = await runMetricsPass(clients([device('d1', 'a'), device('d2', 'b')], counting, []), OPTS)
+    expect(r.gnocchi.calls).to.equal(3)
+    expect(most).to.equal(1)
+  })
+
   it('without details: the counts only', async () => {
     const r = await runMetricsPass(clients([device('d1', 'a'), device('d2', 'b'), device('d3', 'c')], gnocchi([]), []), {...OPTS, details: false})
     expect(r.devices).to.deep.equal([])

@@ -21,28 +21,33 @@ export async function observeAll(clients: ObserveClients, options: ObserveOption
   const heat = new HeatReader(clients, options.loadStackCache, problems)
 
   const concertimBase = readConcertimBase(clients.concertim)
-  const devicesP = clients.concertim.devices()
+  // Each listing becomes model records as it arrives: the raw records (10,000 servers', devices',
+  // volumes' JSON) are not kept while the stacks are read.
+  const devicesP = clients.concertim.devices().then((ds) => ds.map((d) => toConcertimDevice(d)))
   // Do not leave a rejection unhandled while the cloud is read.
   concertimBase.catch(() => undefined)
   devicesP.catch(() => undefined)
 
   const [flavors, projects, stacks, servers, volumes, networks] = await Promise.all([
-    listing('nova flavor', problems, async () => os.nova.listFlavors()),
+    listing('nova flavor', problems, async () => (await os.nova.listFlavors()).map((f) => toFlavor(f))),
     options.projects === true ? listing('keystone project', problems, async () => (await os.keystone.listProjects()).items) : Promise.resolve({complete: true, items: []}),
     listing('heat stack', problems, async () => os.heat.listStacks({globalTenant: true, showNested: true})),
     (async () => {
       try {
-        const l = await os.nova.listServers()
+        const l = await os.nova.listServersAs(
+          (s) => toServer(s),
+          (s) => toPartialServer(s),
+        )
         if (!l.complete) problems.push({kind: 'partial', message: `nova returned ${l.partial.length} partial server record(s) (a cell is down): no server is deleted`, part: 'servers', system: 'nova'})
-        return {complete: true, items: [...l.servers.map((s) => toServer(s)), ...l.partial.map((s) => toPartialServer(s))]}
+        return {complete: true, items: [...l.servers, ...l.partial]}
       } catch (error) {
         if (isUnreadable(error)) throw error
         problems.push(problemOf('servers', error, `the nova server listing failed: ${message(error)}`))
         return {complete: false, items: [] as Server[]}
       }
     })(),
-    listing('cinder volume', problems, async () => os.cinder.listVolumes()),
-    listing('neutron network', problems, async () => os.neutron.listNetworks()),
+    listing('cinder volume', problems, async () => (await os.cinder.listVolumes()).map((v) => toVolume(v))),
+    listing('neutron network', problems, async () => (await os.neutron.listNetworks()).map((n) => toNetwork(n))),
   ])
   const base = await concertimBase
   const linked = new Set(base.teams.map((t) => t.projectId).filter((p): p is string => p !== null && p !== ''))
@@ -69,7 +74,7 @@ export async function observeAll(clients: ObserveClients, options: ObserveOption
       modelStacks.push(toStack(s, read.entry, tree))
     }),
   )
-  const devices = (await devicesP).map((d) => toConcertimDevice(d))
+  const devices = await devicesP
 
   let billing: BillingState = NO_BILLING
   if (clients.killbill !== undefined) {
@@ -85,12 +90,12 @@ export async function observeAll(clients: ObserveClients, options: ObserveOption
     billing,
     cloud: {
       complete: {flavors: flavors.complete, networks: networks.complete, projects: projects.complete, servers: servers.complete, stacks: stacksComplete, volumes: volumes.complete},
-      flavors: flavors.items.map((f) => toFlavor(f)),
-      networks: networks.items.map((n) => toNetwork(n)),
+      flavors: flavors.items,
+      networks: networks.items,
       projects: projects.items.map((p): Project => ({id: p.id, name: p.name})),
       servers: servers.items,
       stacks: modelStacks,
-      volumes: volumes.items.map((v) => toVolume(v)),
+      volumes: volumes.items,
     },
     concertim: {...base, devices},
     confirmedGone: new Set(),
