@@ -11,7 +11,7 @@ import {dirname, isAbsolute, resolve} from 'node:path'
 
 import {ConfigError, configWhere} from '../errors.js'
 import {normaliseLevel} from '../output/logger.js'
-import {registerSecret} from '../output/redact.js'
+import {declarePublic, registerSecret} from '../output/redact.js'
 import {type Config, configSchema, DEFAULT_CONFIG_PATH, SECRET_KEYS, SECTIONS} from './schema.js'
 
 export const ENV_PREFIX = 'CONCERTIM_OS_'
@@ -98,6 +98,7 @@ export function parseConfig(text: string, opts: {env?: NodeJS.ProcessEnv; path?:
   if (!validate(doc)) throw configErrorFrom(validate.errors ?? [], variableOf)
   const config = doc as unknown as Config
   checkCrossKeys(config, variableOf)
+  warnings.push(...secretsShownAsNames(doc))
   for (const [section, keys] of Object.entries(SECRET_KEYS)) {
     const s = doc[section] as Record<string, unknown> | undefined
     for (const k of keys) registerSecret(s?.[k])
@@ -322,4 +323,31 @@ function closest(key: string, known: string[]): string | undefined {
     }
   }
   return best
+}
+
+/**
+ * The configuration's plain values (names, ids: what output prints) are declared public, so that a
+ * secret with the same value masks nothing (see `declarePublic`); each such secret is a warning.
+ */
+function secretsShownAsNames(doc: Record<string, unknown>): string[] {
+  const secretKeys = new Set(Object.entries(SECRET_KEYS).flatMap(([section, keys]) => keys.map((k) => `${section}.${k}`)))
+  const names = new Map<string, string>()
+  for (const [section, value] of Object.entries(doc)) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) continue
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (typeof v !== 'string' || secretKeys.has(`${section}.${k}`) || k.endsWith('_file') || /^https?:\/\//i.test(v)) continue
+      if (!names.has(v)) names.set(v, `${section}.${k}`)
+      declarePublic(v)
+    }
+  }
+  const warnings: string[] = []
+  for (const [section, keys] of Object.entries(SECRET_KEYS)) {
+    const s = doc[section] as Record<string, unknown> | undefined
+    for (const k of keys) {
+      const v = s?.[k]
+      const name = typeof v === 'string' ? names.get(v) : undefined
+      if (name !== undefined) warnings.push(`${section}.${k} is the same as ${name}: it is not masked in output (where ${name} is printed anyway); a password that is not a name is safer`)
+    }
+  }
+  return warnings
 }

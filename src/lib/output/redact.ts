@@ -79,6 +79,8 @@ class SecretRegistry {
   /** When the next session secret expires (ms): the pattern is built again then. */
   private nextExpiry = Number.POSITIVE_INFINITY
   private pattern: RegExp | undefined
+  /** Values the output shows anyway (the configuration's names): never masked, see `declarePublic`. */
+  private readonly shown = new Set<string>()
   /** Session secrets, oldest first, and when each expires (ms; +Infinity: when replaced). */
   private readonly sessions = new Map<string, number>()
   /** The pattern no longer matches the secrets: built again at the next `mask` (not per registration). */
@@ -110,6 +112,7 @@ class SecretRegistry {
   clear(): void {
     this.lasting.clear()
     this.sessions.clear()
+    this.shown.clear()
     this.pattern = undefined
     this.nextExpiry = Number.POSITIVE_INFINITY
     this.stale = false
@@ -125,7 +128,14 @@ class SecretRegistry {
   /** Secrets masked now (tests). */
   size(): number {
     if (this.stale || Date.now() >= this.nextExpiry) this.rebuild()
-    return this.lasting.size + this.sessions.size
+    return [...this.lasting, ...this.sessions.keys()].filter((v) => !this.shown.has(v)).length
+  }
+
+  show(value: unknown): void {
+    const v = secretOf(value)
+    if (v === undefined || this.shown.has(v)) return
+    this.shown.add(v)
+    this.stale = true
   }
 
   /** Drop the expired session secrets and build the pattern of the others. */
@@ -137,7 +147,7 @@ class SecretRegistry {
       else this.nextExpiry = Math.min(this.nextExpiry, expiresAt)
     }
     // Longest first so that a secret containing another is masked whole.
-    const sorted = [...this.lasting, ...this.sessions.keys()].sort((a, b) => b.length - a.length)
+    const sorted = [...this.lasting, ...this.sessions.keys()].filter((v) => !this.shown.has(v)).sort((a, b) => b.length - a.length)
     this.pattern = sorted.length === 0 ? undefined : new RegExp(`${TOKEN_START}(?:${sorted.map((s) => s.replaceAll(/[.*+?^${}()|[\]\\]/g, String.raw`\$&`)).join('|')})${TOKEN_END}`, 'g')
     this.stale = false
   }
@@ -150,6 +160,16 @@ function secretOf(value: unknown): string | undefined {
 }
 
 const registry = new SecretRegistry()
+
+/**
+ * A value the output shows anyway — a user, project, domain or other name of the configuration —
+ * is never masked, even when a secret has the same value (the minicloud's `admin` / `admin`):
+ * masking it would hide nothing the output does not print elsewhere, and blank that word out of
+ * every message ("role *** in project ***"). The configuration warns about such a secret.
+ */
+export function declarePublic(value: unknown): void {
+  registry.show(value)
+}
 
 /** Remember a secret value (a password, key) so that it is masked wherever it appears, for as long as the process runs. */
 export function registerSecret(value: unknown): void {

@@ -163,6 +163,14 @@ describe('configuration (lib/config)', () => {
     expect(redactText('auth failed for file-secret-789 and ct-pass-456')).to.equal('auth failed for *** and ***')
   })
 
+  it('a password equal to a name of the configuration (the minicloud\'s admin / admin): a warning, and the name is not masked', () => {
+    const {warnings} = parseConfig(MINIMAL.replace('  password: os-pass-123\n', '  password: admin\n'), {env: {}})
+    expect(warnings.join('\n')).to.contain('openstack.password is the same as openstack.username: it is not masked in output')
+    expect(redactText('user admin in project admin; ct-pass-456')).to.equal('user admin in project admin; ***')
+    const plain = parseConfig(MINIMAL, {env: {}})
+    expect(plain.warnings.join('\n')).to.not.contain('is the same as')
+  })
+
   it('an unreadable *_file names its key', () => {
     const err = configError(() => parseConfig(MINIMAL.replace('  password: os-pass-123\n', '  password_file: /nonexistent/pw\n'), {env: {}}))
     expect(err.message).to.match(/'openstack\.password_file': cannot read \/nonexistent\/pw: ENOENT/)

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import sinon from 'sinon'
 
-import {clearSecrets, MAX_SESSION_SECRETS, redact, redactText, registerSecret, registerSessionSecret, secretCount} from '../../../src/lib/output/redact.js'
+import {clearSecrets, declarePublic, MAX_SESSION_SECRETS, redact, redactText, registerSecret, registerSessionSecret, secretCount} from '../../../src/lib/output/redact.js'
 
 describe('redaction (lib/output/redact)', () => {
   afterEach(() => clearSecrets())
@@ -110,6 +110,19 @@ describe('redaction (lib/output/redact)', () => {
         expect(redactText(input)).to.equal(output)
       })
     }
+  })
+
+  it('a secret equal to a name the output prints anyway (admin / admin) is not masked; others still are', () => {
+    registerSecret('admin')
+    registerSecret('Tr0ub4dor&3')
+    declarePublic('admin')
+    expect(redactText('user admin has no role admin in project admin; Tr0ub4dor&3')).to.equal('user admin has no role admin in project admin; ***')
+    expect(secretCount()).to.equal(1)
+    // In either order.
+    clearSecrets()
+    declarePublic('admin')
+    registerSecret('admin')
+    expect(redactText('project admin')).to.equal('project admin')
   })
 
   it('keeps non-secret keys that merely mention a secret word', () => {
