@@ -13,7 +13,7 @@ import {spawn, spawnSync} from 'node:child_process'
 import {loadavg} from 'node:os'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import type {BillingReconcileResult} from '../src/commands/billing/reconcile.js'
@@ -42,11 +42,13 @@ function cpuMs(pid: number): number | undefined {
   }
 }
 
-async function billMeasured(configPath: string): Promise<{code: null | number; cpuMs?: number; result?: BillingReconcileResult; stderr: string; wallMs: number}> {
+async function billMeasured(configPath: string): Promise<{code: null | number; cpuMs?: number; peakRssMb?: number; result?: BillingReconcileResult; stderr: string; wallMs: number}> {
   const started = performance.now()
   // BENCH_CPU_PROF=<dir>: a V8 CPU profile of each measured CLI run (`node --cpu-prof` is refused in NODE_OPTIONS).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []
-  const child = spawn(process.execPath, [...profile, 'bin/run.js', 'billing', 'reconcile', '--json', '--config', configPath], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
+  // The CLI's own peak RSS, written at its exit by a preload (as bench/startup.ts reads it).
+  const usageFile = join(mkdtempSync(join(tmpdir(), 'concertim-os-bench-usage-')), 'usage')
+  const child = spawn(process.execPath, [...profile, '--import', './bench/cpu-at-exit.mjs', 'bin/run.js', 'billing', 'reconcile', '--json', '--config', configPath], {cwd: ROOT, env: {...process.env, BENCH_CPU_FILE: usageFile, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => {
@@ -70,7 +72,14 @@ async function billMeasured(configPath: string): Promise<{code: null | number; c
   } catch {
     result = undefined
   }
-  return {code, cpuMs: cpu, result, stderr: stderr.slice(-2000), wallMs: Math.round(performance.now() - started)}
+  let peakRssMb: number | undefined
+  try {
+    peakRssMb = Math.round(Number(readFileSync(usageFile, 'utf8').trim().split(' ')[1]) / 1024)
+  } catch {
+    peakRssMb = undefined
+  }
+  rmSync(dirname(usageFile), {force: true, recursive: true})
+  return {code, cpuMs: cpu, peakRssMb, result, stderr: stderr.slice(-2000), wallMs: Math.round(performance.now() - started)}
 }
 
 function summary(name: string, m: Awaited<ReturnType<typeof billMeasured>>): Record<string, unknown> {
@@ -82,6 +91,7 @@ function summary(name: string, m: Awaited<ReturnType<typeof billMeasured>>): Rec
     wallMs: m.wallMs,
     runMs: r?.durationMs ?? null,
     cliCpuMs: m.cpuMs ?? null,
+    peakRssMb: m.peakRssMb ?? null,
     cloudkittyCalls: calls.cloudkitty?.calls ?? 0,
     calls: Object.values(calls).reduce((n, s) => n + s.calls, 0),
     writes: Object.values(calls).reduce((n, s) => n + s.writes, 0),

@@ -87,6 +87,17 @@ function cpuMsOf(pid: number | undefined): null | number {
   }
 }
 
+/** A process's peak RSS so far (VmHWM), MiB; null where /proc is not there. */
+function peakRssMbOf(pid: number | undefined): null | number {
+  if (pid === undefined) return null
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+    return kb === undefined ? null : Math.round(Number(kb) / 1024)
+  } catch {
+    return null
+  }
+}
+
 export async function run(args: string[]): Promise<void> {
   const latencyMs = Number(option(args, 'latency-ms', '2'))
   const clients = Number(option(args, 'clients', '50'))
@@ -249,6 +260,7 @@ export async function run(args: string[]): Promise<void> {
           key_pairs: keyPairs && {...keyPairs, keystone_authentications: ksKeyPairs, keystone_authentications_per_1000: Math.round((ksKeyPairs / Math.max(1, keyPairs.requests)) * 1000 * 100) / 100},
           latency_ms: latencyMs,
           seconds,
+          serve_peak_rss_mb: peakRssMbOf(child?.pid),
           targets: {key_pairs_p99_ms: 50, keystone_authentications_per_1000_from_one_user: 1, requests_per_s: 500},
           update_status_instances: statusChange && {...statusChange, distinct_users: new Set(servers.map((s) => s.projectId)).size, keystone_authentications: ksStatus},
         },

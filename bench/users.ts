@@ -10,7 +10,7 @@
  * every user and team ended linked exactly once.
  */
 import {execFileSync, spawn} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -44,7 +44,9 @@ export async function run(args: string[]): Promise<void> {
     const before = sim.stats()
     const started = performance.now()
     const entry = dev ? ['--import', 'tsx', 'bin/dev.js'] : ['bin/run.js']
-    const child = spawn(process.execPath, [...entry, 'users', 'create', '--pending', '--concurrency', concurrency, '--generate-password', '--password-out', join(dir, 'passwords'), '--json', '--config', configPath], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
+    // The CLI's own CPU and peak RSS, written at its exit by a preload (as bench/startup.ts reads them).
+    const usageFile = join(dir, 'usage')
+    const child = spawn(process.execPath, ['--import', './bench/cpu-at-exit.mjs', ...entry, 'users', 'create', '--pending', '--concurrency', concurrency, '--generate-password', '--password-out', join(dir, 'passwords'), '--json', '--config', configPath], {cwd: ROOT, env: {...process.env, BENCH_CPU_FILE: usageFile, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -63,8 +65,16 @@ export async function run(args: string[]): Promise<void> {
     const writes = result === undefined ? undefined : Object.values(result.calls).reduce((x, s) => x + s.writes, 0)
     const linkedUsers = [...sim.concertim.users.values()].filter((u) => !u.root && u.cloud_user_id !== null).length
     const linkedTeams = [...sim.concertim.teams.values()].filter((t) => t.project_id !== null && t.billing_acct_id !== null).length
+    let usage: {cliCpuMs: number; peakRssMb: number} | undefined
+    try {
+      const [cpuUs, rssKb] = readFileSync(usageFile, 'utf8').trim().split(' ').map(Number)
+      usage = {cliCpuMs: Math.round(cpuUs / 1000), peakRssMb: Math.round(rssKb / 1024)}
+    } catch {
+      usage = undefined
+    }
     const out = {
       callsBySystem: calls,
+      cliCpuMs: usage?.cliCpuMs ?? null,
       callsPerUserAndTeam: Math.round((total / n) * 100) / 100,
       cli: dev ? 'tsx (sources)' : 'compiled',
       concurrency: Number(concurrency),
@@ -75,6 +85,7 @@ export async function run(args: string[]): Promise<void> {
       killbillAccounts: sim.killbill.accounts.size,
       latencyMsPerRequest: latencyMs,
       linked: {teams: linkedTeams, users: linkedUsers},
+      peakRssMb: usage?.peakRssMb ?? null,
       scenario: `users create --pending: ${n} users + ${n} own teams, nothing linked`,
       targets: {callsPerUserAndTeam: 10, wallMs: 30_000},
       totalCalls: total,
