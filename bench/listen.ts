@@ -388,8 +388,12 @@ export async function run(args: string[]): Promise<void> {
     const cpu0 = listener.cpuMs()
     const bench0 = process.cpuUsage()
     const c0 = performance.now()
+    // Listen is asked (its /healthz, in the child) only once nothing is ready in its queue (the broker says).
+    const checks = await amqp.connect(target.url)
+    const checkChannel = await checks.createChannel()
+    const ready = async () => (await checkChannel.checkQueue(topology.queue)).messageCount
     for (;;) {
-      if (shown.every((id) => status(id) === 'STOPPED')) {
+      if (shown.every((id) => status(id) === 'STOPPED') && (await ready()) === 0) {
         const p = await listener.progress()
         if (p.received >= backlog && p.inFlight === 0) break
       }
@@ -399,6 +403,7 @@ export async function run(args: string[]): Promise<void> {
     const consumeMs = performance.now() - c0
     const consumeCpuMs = listener.cpuMs() - cpu0
     const consumeBenchCpuMs = cpuMsSince(bench0)
+    await checks.close()
     await profiler.stop()
     const calls1 = sim.stats()
     const reconciles = listener.reconciles()
