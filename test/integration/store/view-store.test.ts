@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import {Redis} from 'ioredis'
 import {execFileSync} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
-import {mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -369,6 +369,37 @@ describe('view store: file specifics', () => {
     } finally {
       execFileSync('umount', [dir])
     }
+  })
+
+  it('the file is the view\'s JSON after many grouped changes, puts, removals and notes', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'cos-store-')), 'view.json')
+    const store = new FileViewStore(path)
+    const expected: Record<string, unknown> = {}
+    const writes: Array<Promise<void>> = []
+    for (let i = 0; i < 200; i++) {
+      const put = {[`device:${i % 50}`]: {n: i, status: i % 2 === 0 ? 'ACTIVE' : 'STOPPED'}, [`listen-watermark:server:${i % 7}`]: {deleted: false, version: i}}
+      const remove = i % 10 === 9 ? [`device:${(i + 1) % 50}`] : []
+      writes.push(store.apply({put, remove, values: {i}}))
+      for (const k of remove) delete expected[k]
+      expected[`device:${i % 50}`] = put[`device:${i % 50}`]
+    }
+    await Promise.all(writes)
+    const text = readFileSync(path, 'utf8')
+    const onDisk = JSON.parse(text) as {entries: Record<string, unknown>; notes: Record<string, {entry: unknown}>; values: unknown}
+    expect(text).to.equal(JSON.stringify(onDisk))
+    expect(onDisk.entries).to.deep.equal(expected)
+    expect(onDisk.values).to.deep.equal({i: 199})
+    expect(onDisk.notes['listen-watermark:server:3'].entry).to.deep.equal({deleted: false, version: 199 - ((199 - 3) % 7)})
+    expect(Object.fromEntries((await new FileViewStore(path).load()).entries)).to.deep.equal(expected)
+  })
+
+  it('a directory removed between two writes is made again (the file went with it: the view is what is written next)', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'cos-store-')), 'sub')
+    const store = new FileViewStore(join(dir, 'view.json'))
+    await store.apply({put: {a: {n: 1}}})
+    rmSync(dir, {force: true, recursive: true})
+    await store.apply({put: {b: {n: 2}}})
+    expect(JSON.parse(readFileSync(join(dir, 'view.json'), 'utf8')).entries).to.deep.equal({b: {n: 2}})
   })
 
   it('an unwritable location gives a clear error with a hint', async () => {
