@@ -9,10 +9,8 @@ import {AppError} from '../errors.js'
 import {DEFAULT_NOTE_LIFETIMES, isNoteKey, noteLifetime, type NoteLifetimes} from './notes.js'
 import {isViewEntry, reportWarning, type ViewChanges, type ViewEntry, type ViewSnapshot, type ViewStore} from './types.js'
 
-/** A write waits this many times the time the previous one took (see the class). */
-const PACING = 10
-/** …but never longer than this. */
-const MAX_PAUSE_MS = 200
+/** Changes that arrive while the view is written wait this long after that write, grouped (see the class). */
+export const WRITE_INTERVAL_MS = 200
 /** Tries to take the file's lock while another process holds it (about 20 s in all). */
 const LOCK_TRIES = 100
 /** Errors that no retry cures: the place is read-only or not ours. */
@@ -46,11 +44,11 @@ interface Pending {
  * open file that is read, so that they always describe the text parsed), and changes that arrive
  * while a write is under way are committed together in the next one (group commit), so that
  * `listen`, which records one entity at a time, does not rewrite the whole view per event. Writes
- * are paced: the next one starts no sooner than ten times the time the last one took (serializing a
- * large view, writing and syncing it; at most 200 ms), so that writing the view takes about a
- * tenth of the process's time however fast the changes come; they wait, grouped, meanwhile. Each
- * entry is serialised once (`documentBytes`): a write copies the bytes of those it did not change. `apply` still resolves only once its
- * changes are on disk, but `get` and `load` already see them (a process reads its own writes), and
+ * are paced: the next one starts 200 ms after the last one ended (at most five whole views a second
+ * however fast the changes come, or cheap each write is; a view that takes 20 ms to write then
+ * takes under a tenth of the time); the changes wait, grouped, meanwhile. A lone change is written
+ * at once. Each entry is serialised once (`documentBytes`): a write copies the bytes of those it
+ * did not change. `apply` still resolves only once its changes are on disk, but `get` and `load` already see them (a process reads its own writes), and
  * `close` waits until every change is on disk.
  *
  * Notes (`notes.ts`) are kept in the same file, apart from the entries, each with the time it is
@@ -137,13 +135,11 @@ export class FileViewStore implements ViewStore {
       this.committing = batch
       try {
         await this.withLock(async () => {
-          const started = performance.now()
           const current = await this.read()
           // Copy on write: the cached document stays as it is on disk until the rename succeeded.
           const doc = withChanges(current, batch, this.lifetimes)
           await this.write(doc, documentBytes(doc, this.pieces))
-          // The whole write counts (the text's conversion, the write and fsync, the garbage), not the lock's wait.
-          pause = Math.min(MAX_PAUSE_MS, PACING * (performance.now() - started))
+          pause = WRITE_INTERVAL_MS
         })
         this.committing = []
         for (const p of batch) p.resolve()
