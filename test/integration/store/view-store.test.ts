@@ -1,12 +1,14 @@
 import {expect} from 'chai'
 import {Redis} from 'ioredis'
+import sinon from 'sinon'
 import {execFileSync} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
-import {mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {AppError} from '../../../src/lib/errors.js'
+import {WRITE_INTERVAL_MS} from '../../../src/lib/store/file.js'
 import {FileViewStore, type NoteLifetimes, RedisViewStore, type ViewStore} from '../../../src/lib/store/index.js'
 import {failure} from '../../support/failure.js'
 import {REDIS_URL, requireService} from '../../support/services.js'
@@ -369,6 +371,67 @@ describe('view store: file specifics', () => {
     } finally {
       execFileSync('umount', [dir])
     }
+  })
+
+  it('the file is the view\'s JSON after many grouped changes, puts, removals and notes', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'cos-store-')), 'view.json')
+    const store = new FileViewStore(path)
+    const expected: Record<string, unknown> = {}
+    const writes: Array<Promise<void>> = []
+    for (let i = 0; i < 200; i++) {
+      const put = {[`device:${i % 50}`]: {n: i, status: i % 2 === 0 ? 'ACTIVE' : 'STOPPED'}, [`listen-watermark:server:${i % 7}`]: {deleted: false, version: i}}
+      const remove = i % 10 === 9 ? [`device:${(i + 1) % 50}`] : []
+      writes.push(store.apply({put, remove, values: {i}}))
+      for (const k of remove) delete expected[k]
+      expected[`device:${i % 50}`] = put[`device:${i % 50}`]
+    }
+    await Promise.all(writes)
+    const text = readFileSync(path, 'utf8')
+    const onDisk = JSON.parse(text) as {entries: Record<string, unknown>; notes: Record<string, {entry: unknown}>; values: unknown}
+    expect(text).to.equal(JSON.stringify(onDisk))
+    expect(onDisk.entries).to.deep.equal(expected)
+    expect(onDisk.values).to.deep.equal({i: 199})
+    expect(onDisk.notes['listen-watermark:server:3'].entry).to.deep.equal({deleted: false, version: 199 - ((199 - 3) % 7)})
+    expect(Object.fromEntries((await new FileViewStore(path).load()).entries)).to.deep.equal(expected)
+  })
+
+  it('changes that arrive during a write are written together 200 ms after it (at most five writes a second), a lone change at once', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'cos-store-')), 'view.json')
+    const store = new FileViewStore(path)
+    const onDisk = () => Object.keys((JSON.parse(readFileSync(path, 'utf8')) as {entries: object}).entries)
+    const clock = sinon.useFakeTimers({toFake: ['setTimeout', 'clearTimeout']})
+    try {
+      // No timer runs before the first write: it is at once.
+      await store.apply({put: {a: {n: 1}}})
+      const first = store.apply({put: {b: {n: 2}}})
+      const later = [store.apply({put: {c: {n: 3}}}), store.apply({put: {d: {n: 4}}})]
+      await first
+      let written = false
+      void Promise.all(later).then(() => {
+        written = true
+      })
+      // The next write waits for its timer (the lock's own timers were cleared when it was released)…
+      expect(clock.countTimers()).to.equal(1)
+      await clock.tickAsync(WRITE_INTERVAL_MS - 1)
+      // …which has not run 1 ms before its time: nothing more was written, nor started.
+      expect(clock.countTimers()).to.equal(1)
+      expect(written).to.equal(false)
+      expect(onDisk()).to.deep.equal(['a', 'b'])
+      await clock.tickAsync(1)
+      await Promise.all(later)
+      expect(onDisk()).to.deep.equal(['a', 'b', 'c', 'd'])
+    } finally {
+      clock.restore()
+    }
+  })
+
+  it('a directory removed between two writes is made again (the file went with it: the view is what is written next)', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'cos-store-')), 'sub')
+    const store = new FileViewStore(join(dir, 'view.json'))
+    await store.apply({put: {a: {n: 1}}})
+    rmSync(dir, {force: true, recursive: true})
+    await store.apply({put: {b: {n: 2}}})
+    expect(JSON.parse(readFileSync(join(dir, 'view.json'), 'utf8')).entries).to.deep.equal({b: {n: 2}})
   })
 
   it('an unwritable location gives a clear error with a hint', async () => {

@@ -99,6 +99,15 @@ describe('listen: policy', () => {
     expect(s.summary()).to.deep.equal({applied: 0, dead_lettered: 0, failed: 0, malformed: 0, p50_ms: 51, p99_ms: 100, received: 7, resyncs: 0, skipped: 3})
   })
 
+  it('percentiles are numeric, whatever the order the latencies came in (not as text: 100 > 9)', () => {
+    const s = new ListenStats(100)
+    for (let i = 0; i < 100; i++) s.latency(((i * 37) % 100) + 1)
+    expect(s.percentiles()).to.deep.equal({p50: 51, p99: 100})
+    const few = new ListenStats(10)
+    for (const ms of [100, 9, 1000, 8.5]) few.latency(ms)
+    expect(few.percentiles()).to.deep.equal({p50: 100, p99: 1000})
+  })
+
   it('health: 503 while no notification exchange is bound (every exchange missing), 200 once one is', () => {
     expect(healthStatus({boundExchanges: 0, connected: true, consuming: true})).to.deep.include({code: 503})
     expect(healthStatus({boundExchanges: 0, connected: true, consuming: true}).body.reason).to.match(/no notification exchange is bound/)
