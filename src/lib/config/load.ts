@@ -331,12 +331,12 @@ function closest(key: string, known: string[]): string | undefined {
  */
 function secretsShownAsNames(doc: Record<string, unknown>): string[] {
   const secretKeys = new Set(Object.entries(SECRET_KEYS).flatMap(([section, keys]) => keys.map((k) => `${section}.${k}`)))
-  const names = new Map<string, string>()
+  const names = new Map<string, string[]>()
   for (const [section, value] of Object.entries(doc)) {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) continue
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       if (typeof v !== 'string' || secretKeys.has(`${section}.${k}`) || k.endsWith('_file') || /^https?:\/\//i.test(v)) continue
-      if (!names.has(v)) names.set(v, `${section}.${k}`)
+      names.set(v, [...(names.get(v) ?? []), `${section}.${k}`])
       declarePublic(v)
     }
   }
@@ -345,7 +345,9 @@ function secretsShownAsNames(doc: Record<string, unknown>): string[] {
     const s = doc[section] as Record<string, unknown> | undefined
     for (const k of keys) {
       const v = s?.[k]
-      const name = typeof v === 'string' ? names.get(v) : undefined
+      // The name of its own section when there is one (concertim_password beside concertim_username).
+      const same = typeof v === 'string' ? names.get(v) : undefined
+      const name = same?.find((n) => n.startsWith(`${section}.`)) ?? same?.[0]
       if (name !== undefined) warnings.push(`${section}.${k} is the same as ${name}: it is not masked in output (where ${name} is printed anyway); a password that is not a name is safer`)
     }
   }

@@ -164,8 +164,11 @@ describe('configuration (lib/config)', () => {
   })
 
   it('a password equal to a name of the configuration (the minicloud\'s admin / admin): a warning, and the name is not masked', () => {
-    const {warnings} = parseConfig(MINIMAL.replace('  password: os-pass-123\n', '  password: admin\n'), {env: {}})
+    const {warnings} = parseConfig(MINIMAL.replace('  password: os-pass-123\n', '  password: admin\n').replace('  concertim_password: ct-pass-456\n', '  concertim_password: admin\n'), {env: {}})
     expect(warnings.join('\n')).to.contain('openstack.password is the same as openstack.username: it is not masked in output')
+    expect(warnings.join('\n')).to.contain('concertim.concertim_password is the same as concertim.concertim_username')
+    clearSecrets()
+    parseConfig(MINIMAL.replace('  password: os-pass-123\n', '  password: admin\n'), {env: {}})
     expect(redactText('user admin in project admin; ct-pass-456')).to.equal('user admin in project admin; ***')
     const plain = parseConfig(MINIMAL, {env: {}})
     expect(plain.warnings.join('\n')).to.not.contain('is the same as')
