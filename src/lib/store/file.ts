@@ -11,6 +11,14 @@ import {isViewEntry, reportWarning, type ViewChanges, type ViewEntry, type ViewS
 
 /** Changes that arrive while the view is written wait this long after that write, grouped (see the class). */
 export const WRITE_INTERVAL_MS = 200
+/**
+ * Set by the test runner (`COS_TEST_CHECK_VIEW_BYTES=1`): each write checks that the bytes it
+ * copies are still those of their entry, so that code that changes an entry in place — which
+ * `documentBytes` relies on never happening — fails the tests instead of leaving the entry's old
+ * bytes in the file.
+ */
+const CHECK_BYTES = process.env.COS_TEST_CHECK_VIEW_BYTES === '1'
+
 /** Tries to take the file's lock while another process holds it (about 20 s in all). */
 const LOCK_TRIES = 100
 /** Errors that no retry cures: the place is read-only or not ours. */
@@ -366,7 +374,7 @@ const COMMA = Buffer.from(',')
  * view whole, and no 1.5 MB string to encode and collect each time). Entries and notes are never
  * changed in place (a change puts a new object), so an object's bytes stay right.
  */
-export function documentBytes(doc: FileDocument, pieces: Pieces): Buffer {
+export function documentBytes(doc: FileDocument, pieces: Pieces, check = CHECK_BYTES): Buffer {
   const parts: Buffer[] = []
   const record = (r: Record<string, unknown>): void => {
     let first = true
@@ -374,6 +382,9 @@ export function documentBytes(doc: FileDocument, pieces: Pieces): Buffer {
       const value = r[key]
       const object = typeof value === 'object' && value !== null ? value : undefined
       let piece = object === undefined ? undefined : pieces.get(object)
+      if (check && piece !== undefined && piece.key === key && !piece.bytes.equals(Buffer.from(`${JSON.stringify(key)}:${JSON.stringify(value)}`))) {
+        throw new Error(`view store: the entry ${key} was changed in place after it was written (put a new object instead)`)
+      }
       if (piece === undefined || piece.key !== key) {
         const json = JSON.stringify(value) as string | undefined
         // JSON.stringify leaves out what has no JSON (undefined).
