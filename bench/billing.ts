@@ -22,6 +22,7 @@ import {CallLedger} from '../src/lib/http/index.js'
 import {createReconcileEngine} from '../src/lib/runtime/reconcile-engine.js'
 import type {CloudPreset} from '../src/sim/generator.js'
 import {startSimulator} from '../src/sim/index.js'
+import {cpuMsOf} from './child-usage.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const HOUR = 3_600_000
@@ -29,17 +30,6 @@ const HOUR = 3_600_000
 function option(args: string[], name: string, fallback: string): string {
   const i = args.indexOf(`--${name}`)
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback
-}
-
-/** CPU time (user + system) of a live process, ms (USER_HZ 100); undefined once it has gone. */
-function cpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) * 10
-  } catch {
-    return undefined
-  }
 }
 
 async function billMeasured(configPath: string): Promise<{code: null | number; cpuMs?: number; peakRssMb?: number; result?: BillingReconcileResult; stderr: string; wallMs: number}> {
@@ -59,7 +49,7 @@ async function billMeasured(configPath: string): Promise<{code: null | number; c
   })
   let cpu: number | undefined
   const poll = setInterval(() => {
-    const used = child.pid === undefined ? undefined : cpuMs(child.pid)
+    const used = cpuMsOf(child.pid)
     if (used !== undefined) cpu = Math.max(cpu ?? 0, used)
   }, 10)
   const code = await new Promise<null | number>((resolve) => {

@@ -38,9 +38,8 @@
  */
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {Session} from 'node:inspector/promises'
-import {createServer} from 'node:net'
 import {loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -49,6 +48,7 @@ import amqp from 'amqplib'
 
 import {amqpTarget} from '../src/lib/amqp/connection.js'
 import {declareTopology, type ListenTopology} from '../src/lib/amqp/topology.js'
+import {cpuMsOf, freePort, peakRssMbOf} from './child-usage.js'
 import {type Config, loadConfig} from '../src/lib/config/index.js'
 import type {ListenSection} from '../src/lib/config/schema.js'
 import {engineReconciler, heatTopLevelStack} from '../src/lib/listen/engine-adapter.js'
@@ -98,40 +98,6 @@ async function cpuProfiler(file: string | undefined): Promise<{stop(): Promise<v
       session.disconnect()
     },
   }
-}
-
-/** CPU time (user + system) of a process so far, ms (10 ms ticks); null once it has gone. */
-function cpuMsOf(pid: number | undefined): null | number {
-  if (pid === undefined) return null
-  try {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
-  } catch {
-    return null
-  }
-}
-
-/** Peak resident set (VmHWM) of a live process, MiB; undefined once it has gone. */
-function peakRssMbOf(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return m ? Math.round(Number(m[1]) / 1024) : undefined
-  } catch {
-    return undefined
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const {port} = s.address() as {port: number}
-      s.close(() => resolve(port))
-    })
-  })
 }
 
 /** The topology the command declares from the configuration's listen section. */

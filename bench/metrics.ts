@@ -9,13 +9,13 @@
  * them), wall time, the pass's own time, peak RSS, and the counts of the run.
  */
 import {execFileSync, spawn} from 'node:child_process'
-import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import type {MetricsPushResult} from '../src/commands/metrics/push.js'
 import type {CloudPreset} from '../src/sim/generator.js'
 import {SIM_SYSTEMS, startSimulator} from '../src/sim/index.js'
+import {cpuMsOf, peakRssMbOf} from './child-usage.js'
 import {seedInstanceDevices, writeSimConfig} from '../test/integration/metrics/support.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -23,31 +23,6 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 function option(args: string[], name: string, fallback: string): string {
   const i = args.indexOf(`--${name}`)
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback
-}
-
-/** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on every Linux port that matters). */
-const CLK_TCK = 100
-
-/** CPU time (user + system) of a live process, ms; undefined once it has gone. */
-function cpuMs(pid: number): number | undefined {
-  try {
-    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK
-  } catch {
-    return undefined
-  }
-}
-
-/** Peak resident set (VmHWM) of a live process, MiB; undefined once it has gone. */
-function peakRssMb(pid: number): number | undefined {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return m ? Math.round(Number(m[1]) / 1024) : undefined
-  } catch {
-    return undefined
-  }
 }
 
 async function runCliMeasured(args: string[], nodeArgs: string[] = [], dev = false): Promise<{code: null | number; cpuMs?: number; peakRssMb?: number; stderr: string; stdout: string; wallMs: number}> {
@@ -66,9 +41,9 @@ async function runCliMeasured(args: string[], nodeArgs: string[] = [], dev = fal
     stderr += d.toString()
   })
   const poll = setInterval(() => {
-    const now = child.pid === undefined ? undefined : peakRssMb(child.pid)
+    const now = peakRssMbOf(child.pid)
     if (now !== undefined) peak = Math.max(peak ?? 0, now)
-    const used = child.pid === undefined ? undefined : cpuMs(child.pid)
+    const used = cpuMsOf(child.pid)
     if (used !== undefined) cpu = Math.max(cpu ?? 0, used)
   }, 10) // CPU: the last reading before the child went, so at most one poll period short
   const code = await new Promise<null | number>((resolve) => {

@@ -21,8 +21,7 @@
  * request to serve: what a route, and the reconcile after an action, cost upstream.
  */
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {createServer} from 'node:net'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -30,6 +29,7 @@ import {randomUUID} from 'node:crypto'
 import {SignJWT} from 'jose'
 import {Pool} from 'undici'
 
+import {cpuMsOf, freePort, peakRssMbOf} from './child-usage.js'
 import {loadConfig} from '../src/lib/config/index.js'
 import {createReconcileEngine} from '../src/lib/runtime/reconcile-engine.js'
 import {startSimulator} from '../src/sim/index.js'
@@ -40,17 +40,6 @@ const SECRET = 'bench-serve-shared-secret-0123456789'
 function option(args: string[], name: string, fallback: string): string {
   const i = args.indexOf(`--${name}`)
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const {port} = s.address() as {port: number}
-      s.close(() => resolve(port))
-    })
-  })
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -73,29 +62,6 @@ interface Figures {
   tokens_signed_during_run: number
   /** Requests the simulator answered per request to serve, by system (what one route costs upstream). */
   upstream_calls_per_request: Record<string, number>
-}
-
-/** CPU time (user + system) of a process so far, ms; null where /proc is not there. */
-function cpuMsOf(pid: number | undefined): null | number {
-  if (pid === undefined) return null
-  try {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
-  } catch {
-    return null
-  }
-}
-
-/** A process's peak RSS so far (VmHWM), MiB; null where /proc is not there. */
-function peakRssMbOf(pid: number | undefined): null | number {
-  if (pid === undefined) return null
-  try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
-    return kb === undefined ? null : Math.round(Number(kb) / 1024)
-  } catch {
-    return null
-  }
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -207,7 +173,7 @@ export async function run(args: string[]): Promise<void> {
       const bench = process.cpuUsage(benchCpu0)
       latencies.sort((a, b) => a - b)
       const round = (x: number) => Math.round(x * 10) / 10
-      const serveCpuMs = serveCpu0 === null || serveCpu1 === null ? null : serveCpu1 - serveCpu0
+      const serveCpuMs = serveCpu0 === undefined || serveCpu1 === undefined ? null : serveCpu1 - serveCpu0
       const n = Math.max(1, latencies.length)
       const sim1 = sim.stats()
       const upstream: Record<string, number> = {}
@@ -260,7 +226,7 @@ export async function run(args: string[]): Promise<void> {
           key_pairs: keyPairs && {...keyPairs, keystone_authentications: ksKeyPairs, keystone_authentications_per_1000: Math.round((ksKeyPairs / Math.max(1, keyPairs.requests)) * 1000 * 100) / 100},
           latency_ms: latencyMs,
           seconds,
-          serve_peak_rss_mb: peakRssMbOf(child?.pid),
+          serve_peak_rss_mb: peakRssMbOf(child?.pid) ?? null,
           targets: {key_pairs_p99_ms: 50, keystone_authentications_per_1000_from_one_user: 1, requests_per_s: 500},
           update_status_instances: statusChange && {...statusChange, distinct_users: new Set(servers.map((s) => s.projectId)).size, keystone_authentications: ksStatus},
         },
