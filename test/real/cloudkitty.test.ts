@@ -10,21 +10,9 @@ import {periodAt} from '../../src/lib/billing/period.js'
 import {RATING_GROUPBY, readRatings} from '../../src/lib/billing/ratings.js'
 import {CallLedger, HttpClient, HttpError} from '../../src/lib/http/index.js'
 import {CloudKittyClient, createOpenStack, type OpenStack} from '../../src/lib/openstack/index.js'
+import {sectionFromEnv} from './os-env.js'
 
 const env = process.env
-
-function section(user?: {password: string; project: string; username: string}): Record<string, unknown> {
-  return {
-    auth_url: env.OS_AUTH_URL,
-    interface: env.OS_INTERFACE,
-    password: user?.password ?? env.OS_PASSWORD,
-    project_domain_name: env.OS_PROJECT_DOMAIN_NAME ?? 'Default',
-    project_name: user?.project ?? env.OS_PROJECT_NAME,
-    region_name: env.OS_REGION_NAME,
-    user_domain_name: env.OS_USER_DOMAIN_NAME ?? 'Default',
-    username: user?.username ?? env.OS_USERNAME,
-  }
-}
 
 describe('REAL CloudKitty: what billing reconcile reads', function () {
   this.timeout(120_000)
@@ -36,7 +24,7 @@ describe('REAL CloudKitty: what billing reconcile reads', function () {
       console.warn('\n  *** SKIPPED: needs the OS_* variables of a cloud with CloudKitty (e.g. `. /work/shared/minicloud/adminrc`).\n')
       this.skip()
     }
-    os = createOpenStack(section(), {ledger})
+    os = createOpenStack(sectionFromEnv(), {ledger})
     const token = await os.keystone.token()
     if (!(token.body.catalog ?? []).some((c) => c.type === 'rating')) {
       console.warn('\n  *** SKIPPED: no rating service in the catalog.\n')
@@ -60,7 +48,7 @@ describe('REAL CloudKitty: what billing reconcile reads', function () {
   })
 
   it('a project member sees only the own project (alice in acme)', async function () {
-    const alice = createOpenStack(section({password: 'alice', project: 'acme', username: 'alice'}), {ledger})
+    const alice = createOpenStack(sectionFromEnv({password: 'alice', project_id: undefined, project_name: 'acme', username: 'alice'}), {ledger})
     let ratings
     try {
       ratings = await readRatings(alice.cloudkitty, periodAt(Date.now()))

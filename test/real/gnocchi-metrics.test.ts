@@ -21,22 +21,11 @@ import {isMetricsNotFound, isResourceTypeMissing} from '../../src/lib/metrics/gn
 import {readingClock, runMetricsPass} from '../../src/lib/metrics/run.js'
 import {createOpenStack, type OpenStack} from '../../src/lib/openstack/index.js'
 import type {GnocchiResource} from '../../src/lib/openstack/types.js'
+import {sectionFromEnv} from './os-env.js'
 
 const env = process.env
 const MISSING_UUID = '00000000-0000-4000-8000-000000000000'
 const POLICY = 'cos-test-rate'
-
-function section(): Record<string, unknown> {
-  return {
-    auth_url: env.OS_AUTH_URL,
-    password: env.OS_PASSWORD,
-    project_domain_name: env.OS_PROJECT_DOMAIN_NAME ?? 'Default',
-    project_name: env.OS_PROJECT_NAME,
-    region_name: env.OS_REGION_NAME,
-    user_domain_name: env.OS_USER_DOMAIN_NAME ?? 'Default',
-    username: env.OS_USERNAME,
-  }
-}
 
 /** Gnocchi's own timestamps: seconds, `+00:00`. */
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00')
@@ -85,7 +74,7 @@ describe('REAL Gnocchi: what metrics push relies on', function () {
       console.warn('\n  *** SKIPPED: the real-Gnocchi suite needs the OS_* variables (e.g. `. /work/shared/minicloud/adminrc`).\n')
       this.skip()
     }
-    os = createOpenStack(section(), {ledger: new CallLedger()})
+    os = createOpenStack(sectionFromEnv(), {ledger: new CallLedger()})
     const catalog = await os.keystone.catalog()
     const url = catalog.find((c) => c.type === 'metric')?.endpoints.find((e) => e.interface === 'public')?.url
     if (url === undefined) {

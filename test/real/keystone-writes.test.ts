@@ -15,6 +15,7 @@ import {createKillBill} from '../../src/lib/killbill/index.js'
 import {startSimulator} from '../../src/sim/index.js'
 import {createOpenStack, KeystoneConflictError, KeystoneNotFoundError, type OpenStack} from '../../src/lib/openstack/index.js'
 import {keystoneWriteSequence, normaliseWrites} from '../support/keystone-writes.js'
+import {sectionFromEnv} from './os-env.js'
 
 const env = process.env
 const run = randomBytes(3).toString('hex')
@@ -31,7 +32,7 @@ describe('REAL OpenStack: Keystone identity writes (src/lib/openstack/keystone.t
       console.warn('\n  *** SKIPPED: needs the OS_* variables of an admin (e.g. `. /work/shared/minicloud/adminrc`).\n')
       this.skip()
     }
-    os = createOpenStack({auth_url: env.OS_AUTH_URL, interface: env.OS_INTERFACE, password: env.OS_PASSWORD, project_domain_name: env.OS_PROJECT_DOMAIN_NAME ?? 'Default', project_name: env.OS_PROJECT_NAME, region_name: env.OS_REGION_NAME, user_domain_name: env.OS_USER_DOMAIN_NAME ?? 'Default', username: env.OS_USERNAME}, {ledger})
+    os = createOpenStack(sectionFromEnv(), {ledger})
   })
 
   after(async () => {

@@ -19,27 +19,13 @@ import {
   type OpenStack,
 } from '../../src/lib/openstack/index.js'
 import type {GnocchiResource, HeatStack, NovaServer} from '../../src/lib/openstack/types.js'
+import {sectionFromEnv} from './os-env.js'
 
 const env = process.env
 const MISSING_UUID = '00000000-0000-4000-8000-000000000000'
 const findings: string[] = []
 const note = (s: string): void => {
   findings.push(s)
-}
-
-function section(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    auth_url: env.OS_AUTH_URL,
-    interface: env.OS_INTERFACE,
-    password: env.OS_PASSWORD,
-    project_domain_name: env.OS_PROJECT_DOMAIN_NAME ?? 'Default',
-    project_id: env.OS_PROJECT_ID,
-    project_name: env.OS_PROJECT_NAME,
-    region_name: env.OS_REGION_NAME,
-    user_domain_name: env.OS_USER_DOMAIN_NAME ?? 'Default',
-    username: env.OS_USERNAME,
-    ...extra,
-  }
 }
 
 /** Run a call that may legitimately be refused by this cloud; note how it was refused. */
@@ -66,7 +52,7 @@ describe('REAL OpenStack contract (src/lib/openstack)', function () {
       console.warn('  *** OS_USER_DOMAIN_NAME and OS_PROJECT_DOMAIN_NAME (e.g. `. /work/shared/minicloud/adminrc`).\n')
       this.skip()
     }
-    os = createOpenStack(section({page_size: 2}), {ledger})
+    os = createOpenStack(sectionFromEnv({page_size: 2}), {ledger})
   })
 
   after(() => {
@@ -91,7 +77,7 @@ describe('REAL OpenStack contract (src/lib/openstack)', function () {
     })
 
     it('refuses a wrong password with an AuthenticationError carrying keystone\'s message', async () => {
-      const bad = createOpenStack(section({password: 'definitely-not-the-password'}))
+      const bad = createOpenStack(sectionFromEnv({password: 'definitely-not-the-password'}))
       const err = await bad.keystone.token().catch((error: unknown) => error)
       expect(err).to.be.instanceOf(AuthenticationError)
       note(`keystone wrong password: status ${(err as AuthenticationError).status}, server message "${(err as AuthenticationError).serverMessage}"`)

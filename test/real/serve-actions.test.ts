@@ -17,21 +17,11 @@ import {type AdminLookup, performStatusChange, statusChangeOf} from '../../src/l
 import {errorReply} from '../../src/lib/api/errors.js'
 import {HttpError} from '../../src/lib/http/index.js'
 import {createOpenStack, openStackOptionsFromConfig, type OpenStack} from '../../src/lib/openstack/index.js'
+import {sectionFromEnv} from './os-env.js'
 
 const env = process.env
 const PREFIX = 'cos-test-serve'
 const findings: string[] = []
-
-const adminSection = (): Record<string, unknown> => ({
-  auth_url: env.OS_AUTH_URL,
-  interface: env.OS_INTERFACE ?? 'public',
-  password: env.OS_PASSWORD,
-  project_domain_name: env.OS_PROJECT_DOMAIN_NAME ?? 'Default',
-  project_name: env.OS_PROJECT_NAME,
-  region_name: env.OS_REGION_NAME,
-  user_domain_name: env.OS_USER_DOMAIN_NAME ?? 'Default',
-  username: env.OS_USERNAME,
-})
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const end = Date.now() + timeoutMs
@@ -65,12 +55,12 @@ describe('REAL OpenStack: the calls serve makes (src/lib/actions)', function () 
 
   before(async function () {
     if (!env.OS_AUTH_URL) this.skip()
-    admin = createOpenStack(adminSection())
+    admin = createOpenStack(sectionFromEnv())
     const projects = (await admin.keystone.listProjects()).items
     acme = projects.find((p) => p.name === 'acme')?.id ?? ''
     globex = projects.find((p) => p.name === 'globex')?.id ?? ''
     if (acme === '' || globex === '') this.skip()
-    sessions = new CloudSessions({ctx: {}, max: 10, options: openStackOptionsFromConfig(adminSection())})
+    sessions = new CloudSessions({ctx: {}, max: 10, options: openStackOptionsFromConfig(sectionFromEnv())})
     const userEnv = (name: string, projectId: string) => ({auth_url: env.OS_AUTH_URL, password: name, project_id: projectId, user_domain_name: 'Default', username: name})
     alice = sessions.clients(keystoneAuthFromCloudEnv(userEnv('alice', acme)))
     bob = sessions.clients(keystoneAuthFromCloudEnv(userEnv('bob', globex)))

@@ -8,6 +8,7 @@
 import {randomUUID} from 'node:crypto'
 
 import type {SimApp, SimHandler, SimReply, SimRequest} from '../http-app.js'
+import {badRequest, forbidden, notFound} from './faults.js'
 import type {Volume, World} from '../world.js'
 import type {RequestContext, ServiceOptions} from './context.js'
 
@@ -83,16 +84,4 @@ export function addCinderWriteRoutes(app: SimApp, world: World, opts: ServiceOpt
     if (!ctx.isAdmin && r.params.target !== ctx.project.id) return forbidden("Policy doesn't allow volume_extension:quotas:show to be performed.")
     return {body: {quota_set: {id: r.params.target, ...CINDER_DEFAULT_QUOTA}}, status: 200}
   }))
-}
-
-function badRequest(message: string): SimReply {
-  return {body: {badRequest: {code: 400, message}}, status: 400}
-}
-
-function forbidden(message: string): SimReply {
-  return {body: {forbidden: {code: 403, message}}, status: 403}
-}
-
-function notFound(message: string): SimReply {
-  return {body: {itemNotFound: {code: 404, message}}, status: 404}
 }

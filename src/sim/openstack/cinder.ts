@@ -5,6 +5,7 @@
  * and the admin-only attributes. Errors are Cinder's `{"itemNotFound": {...}}` family.
  */
 import {SimApp, type SimReply, type SimRequest} from '../http-app.js'
+import {badRequest, notFound} from './faults.js'
 import {pageAfter, positionAfter} from '../table.js'
 import {addCinderWriteRoutes} from './block-storage-writes.js'
 import type {Volume, World} from '../world.js'
@@ -168,12 +169,4 @@ function volumeView(base: string, v: Volume, ctx: RequestContext, mv: Microversi
   if (atLeast(mv, [3, 63])) out.volume_type_id = v.volumeTypeId
   if (atLeast(mv, [3, 65])) out.consumes_quota = true
   return out
-}
-
-function badRequest(message: string): SimReply {
-  return {body: {badRequest: {code: 400, message}}, status: 400}
-}
-
-function notFound(message: string): SimReply {
-  return {body: {itemNotFound: {code: 404, message}}, status: 404}
 }

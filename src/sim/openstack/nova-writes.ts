@@ -11,6 +11,7 @@
 import {createHash, generateKeyPairSync, randomUUID} from 'node:crypto'
 
 import type {SimApp, SimHandler, SimReply, SimRequest} from '../http-app.js'
+import {badRequest, conflict, forbidden, notFound} from './faults.js'
 import type {Server, World} from '../world.js'
 import type {RequestContext, ServiceOptions} from './context.js'
 
@@ -213,20 +214,4 @@ function sshBlob(type: string, key: Buffer): Buffer {
     return Buffer.concat([len, b])
   }
   return Buffer.concat([part(Buffer.from(type)), part(key)])
-}
-
-function badRequest(message: string): SimReply {
-  return {body: {badRequest: {code: 400, message}}, status: 400}
-}
-
-function conflict(message: string): SimReply {
-  return {body: {conflictingRequest: {code: 409, message}}, status: 409}
-}
-
-function forbidden(message: string): SimReply {
-  return {body: {forbidden: {code: 403, message}}, status: 403}
-}
-
-function notFound(message: string): SimReply {
-  return {body: {itemNotFound: {code: 404, message}}, status: 404}
 }

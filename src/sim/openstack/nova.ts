@@ -7,6 +7,7 @@
  * back as partial records (status UNKNOWN) from 2.69.
  */
 import {SimApp, type SimReply, type SimRequest} from '../http-app.js'
+import {badRequest, forbidden, notFound} from './faults.js'
 import {hostIdOf} from '../provisioning.js'
 import {addNovaWriteRoutes} from './nova-writes.js'
 import {pageAfter, positionAfter} from '../table.js'
@@ -395,16 +396,4 @@ function flavorView(base: string, f: Flavor, mv: Microversion): Record<string, u
   if (atLeast(mv, [2, 55])) v.description = f.description
   if (atLeast(mv, [2, 61])) v.extra_specs = f.extraSpecs
   return v
-}
-
-function badRequest(message: string): SimReply {
-  return {body: {badRequest: {code: 400, message}}, status: 400}
-}
-
-function forbidden(message: string): SimReply {
-  return {body: {forbidden: {code: 403, message}}, status: 403}
-}
-
-function notFound(message: string): SimReply {
-  return {body: {itemNotFound: {code: 404, message}}, status: 404}
 }

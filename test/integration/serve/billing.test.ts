@@ -7,16 +7,9 @@ import {expect} from 'chai'
 import {JobCallError} from '../../../src/sim/concertim/job-runner.js'
 import type {TeamRecord} from '../../../src/sim/concertim/state.js'
 import {type ServeWorld, startServeWorld} from './support.js'
+import {failure as failed} from '../../support/failure.js'
 
-async function failure(p: Promise<unknown>): Promise<JobCallError> {
-  try {
-    await p
-  } catch (error) {
-    if (error instanceof JobCallError) return error
-    throw error
-  }
-  throw new Error('expected the call to fail')
-}
+const failure = async (p: Promise<unknown>): Promise<JobCallError> => failed(p, JobCallError)
 
 describe('serve: billing routes over Kill Bill', function () {
   this.timeout(60_000)

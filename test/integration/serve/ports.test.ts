@@ -11,16 +11,9 @@ import {clearSecrets} from '../../../src/lib/output/redact.js'
 import {type BillingService, type IdentityService, type Invoice, ServiceRefusal} from '../../../src/lib/api/ports.js'
 import {JobCallError} from '../../../src/sim/concertim/job-runner.js'
 import {type ServeWorld, startServeWorld} from './support.js'
+import {failure as failed} from '../../support/failure.js'
 
-async function failure(p: Promise<unknown>): Promise<JobCallError> {
-  try {
-    await p
-  } catch (error) {
-    if (error instanceof JobCallError) return error
-    throw error
-  }
-  throw new Error('expected the call to fail')
-}
+const failure = async (p: Promise<unknown>): Promise<JobCallError> => failed(p, JobCallError)
 
 /** An identity service that keeps what it made and is idempotent as the contract asks; `down` makes Kill Bill fail. */
 class FakeIdentity implements IdentityService {

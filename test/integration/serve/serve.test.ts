@@ -11,6 +11,7 @@ import {request} from 'undici'
 import {JobCallError} from '../../../src/sim/concertim/job-runner.js'
 import type {Server} from '../../../src/sim/world.js'
 import {JWT_SECRET, type ServeWorld, startServeWorld} from './support.js'
+import {failure as failed} from '../../support/failure.js'
 
 const key = new TextEncoder().encode(JWT_SECRET)
 
@@ -30,15 +31,7 @@ async function raw(w: ServeWorld, method: 'DELETE' | 'GET' | 'POST', path: strin
   return {body: parsed, status: res.statusCode, text}
 }
 
-async function failure(p: Promise<unknown>): Promise<JobCallError> {
-  try {
-    await p
-  } catch (error) {
-    if (error instanceof JobCallError) return error
-    throw error
-  }
-  throw new Error('expected the call to fail')
-}
+const failure = async (p: Promise<unknown>): Promise<JobCallError> => failed(p, JobCallError)
 
 const deviceOf = (w: ServeWorld, serverId: string) => [...w.sim.concertim.devices.values()].find((d) => d.metadata.openstack_instance_id === serverId)
 

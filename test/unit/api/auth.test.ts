@@ -4,6 +4,7 @@ import {SignJWT} from 'jose'
 
 import {ReplayGuard, TokenVerifier} from '../../../src/lib/api/auth.js'
 import {ApiError} from '../../../src/lib/api/errors.js'
+import {failure} from '../../support/failure.js'
 
 const SECRET = 'unit-test-secret-abcdefghijklmnop'
 const key = new TextEncoder().encode(SECRET)
@@ -17,15 +18,7 @@ async function token(claims: {exp?: number; iat?: number; jti?: string}): Promis
   return jwt.sign(key)
 }
 
-async function refusal(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p
-  } catch (error) {
-    if (error instanceof ApiError) return error
-    throw error
-  }
-  throw new Error('expected a refusal')
-}
+const refusal = async (p: Promise<unknown>): Promise<ApiError> => failure(p, ApiError)
 
 describe('ReplayGuard', () => {
   it('refuses a jti while its token lives, accepts it again after', () => {
