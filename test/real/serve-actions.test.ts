@@ -54,12 +54,20 @@ describe('REAL OpenStack: the calls serve makes (src/lib/actions)', function () 
   const made = {keypairs: [] as string[], networks: [] as string[], routers: [] as string[], servers: [] as string[], stacks: [] as {id: string; name: string}[], volumes: [] as string[]}
 
   before(async function () {
-    if (!env.OS_AUTH_URL) this.skip()
+    // Needs a real cloud: the OS_* variables of an admin (the minicloud's adminrc).
+    if (!env.OS_AUTH_URL) {
+      console.warn('\n  *** SKIPPED: the real serve-actions suite needs the OS_* variables of an admin (e.g. `. /work/shared/minicloud/adminrc`).\n')
+      this.skip()
+    }
     admin = createOpenStack(sectionFromEnv())
     const projects = (await admin.keystone.listProjects()).items
     acme = projects.find((p) => p.name === 'acme')?.id ?? ''
     globex = projects.find((p) => p.name === 'globex')?.id ?? ''
-    if (acme === '' || globex === '') this.skip()
+    // Acting as one project's user on another's server needs the minicloud's seeded projects.
+    if (acme === '' || globex === '') {
+      console.warn('\n  *** SKIPPED: the projects acme and globex (seeded by the minicloud\'s seed.sh) are not in this cloud.\n')
+      this.skip()
+    }
     sessions = new CloudSessions({ctx: {}, max: 10, options: openStackOptionsFromConfig(sectionFromEnv())})
     const userEnv = (name: string, projectId: string) => ({auth_url: env.OS_AUTH_URL, password: name, project_id: projectId, user_domain_name: 'Default', username: name})
     alice = sessions.clients(keystoneAuthFromCloudEnv(userEnv('alice', acme)))

@@ -81,7 +81,11 @@ describe('help pages before oclif loads (the built CLI)', function () {
   let topics: string[] = []
 
   before(function () {
-    if (!existsSync(join(ROOT, 'dist', 'commands'))) this.skip() // npm run build first
+    // These run the built CLI (bin/run.js → dist/): `npm test` runs after `npm ci`, whose prepare builds it.
+    if (!existsSync(join(ROOT, 'dist', 'commands'))) {
+      console.warn('      (skipped: dist/ is not built; run npm run build)')
+      this.skip()
+    }
     const manifest = currentManifest(ROOT)
     expect(manifest, 'oclif.manifest.json is stale: npm run build').to.not.equal(undefined)
     ids = Object.keys(manifest?.commands ?? {}).sort()
@@ -133,7 +137,11 @@ describe('help pages before oclif loads (the built CLI)', function () {
   }
 
   it('on a terminal (util-linux script), with its width and colours, the pages are oclif\'s', async function () {
-    if (!ptyAvailable()) this.skip()
+    // A real terminal needs util-linux `script` (a pseudo-terminal); not every machine has it.
+    if (!ptyAvailable()) {
+      console.warn('      (skipped: no pseudo-terminal here: util-linux `script` is missing)')
+      this.skip()
+    }
     const onTerminal = (args: string[], env: NodeJS.ProcessEnv): string => {
       const command = `stty cols 100 rows 24; exec ${[process.execPath, 'bin/run.js', ...args].join(' ')}`
       return execFileSync('script', ['-qfec', command, '/dev/null'], {cwd: ROOT, encoding: 'utf8', env: {...neutralEnv(), TERM: 'xterm', ...env}, timeout: 60_000})
@@ -155,7 +163,11 @@ describe('help pages before oclif loads (the built CLI)', function () {
   })
 
   it('a stdout that fails (a full disk): exit 1 with the error on stderr, as oclif', function () {
-    if (!existsSync('/dev/full')) this.skip()
+    // A stdout that fails with ENOSPC needs Linux's /dev/full.
+    if (!existsSync('/dev/full')) {
+      console.warn('      (skipped: no /dev/full here)')
+      this.skip()
+    }
     const onFull = (env: NodeJS.ProcessEnv) => {
       const fd = openSync('/dev/full', 'w')
       try {

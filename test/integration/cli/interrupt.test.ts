@@ -26,7 +26,11 @@ describe('sync on odd terminals and under signals', function () {
 
   describe('on a pseudo-terminal', function () {
     before(function () {
-      if (!ptyAvailable()) this.skip() // needs util-linux `script`
+      // A pseudo-terminal needs util-linux `script`; not every machine has it.
+      if (!ptyAvailable()) {
+        console.warn('      (skipped: no pseudo-terminal here: util-linux `script` is missing)')
+        this.skip()
+      }
     })
 
     it('0 columns wide: no spinner, the sync finishes (exit 0) without flooding the terminal', async () => {

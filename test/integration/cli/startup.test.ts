@@ -61,7 +61,11 @@ describe('start-up', function () {
 
   describe('the built CLI (npm run build)', function () {
     before(function () {
-      if (!existsSync(join(ROOT, 'dist', 'commands'))) this.skip() // npm run build first
+      // These run the built CLI (bin/run.js → dist/): `npm test` runs after `npm ci`, whose prepare builds it.
+      if (!existsSync(join(ROOT, 'dist', 'commands'))) {
+        console.warn('      (skipped: dist/ is not built; run npm run build)')
+        this.skip()
+      }
     })
 
     it('the manifest lists every command of src/commands and matches the build', async () => {
