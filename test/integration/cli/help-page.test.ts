@@ -29,7 +29,7 @@ const HOME = mkdtempSync(join(tmpdir(), 'cos-help-home-'))
 /** The test's environment without what sets oclif's width, colour, theme, plugins or debug: the cases add theirs. */
 function neutralEnv(): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = {...process.env, HOME}
-  for (const k of Object.keys(base)) if (k.startsWith('CONCERTIM_OS_') || k.startsWith('OCLIF_') || k.startsWith('XDG_') || ['COLUMNS', 'DEBUG', 'FORCE_COLOR', 'NODE_ENV', 'NO_COLOR'].includes(k)) delete base[k]
+  for (const k of Object.keys(base)) if (k.startsWith('CONCERTIM_OS_') || k.startsWith('OCLIF_') || k.startsWith('XDG_') || ['CI', 'COLUMNS', 'DEBUG', 'FORCE_COLOR', 'NODE_ENV', 'NO_COLOR'].includes(k)) delete base[k]
   return base
 }
 
@@ -113,6 +113,8 @@ describe('help pages before oclif loads (the built CLI)', function () {
     ['FORCE_COLOR=3 OCLIF_COLUMNS=120', {FORCE_COLOR: '3', OCLIF_COLUMNS: '120'}, () => [['--help'], ['sync', '--help'], ['users', 'create', '--help']]],
     ['FORCE_COLOR=1 NO_COLOR=1 (supports-color on, ansis off)', {FORCE_COLOR: '1', NO_COLOR: '1'}, () => [['--help'], ['sync', '--help']]],
     ['FORCE_COLOR=0', {FORCE_COLOR: '0'}, () => [['--help'], ['sync', '--help']]],
+    ['CI=true', {CI: 'true'}, () => [['--help'], ['sync', '--help']]],
+    ['CI=true FORCE_COLOR=1', {CI: 'true', FORCE_COLOR: '1'}, () => [['--help'], ['sync', '--help']]],
   ]
 
   for (const [name, env, requests] of ENVS) {
@@ -150,6 +152,12 @@ describe('help pages before oclif loads (the built CLI)', function () {
       const fast = onTerminal(args, {})
       expect(fast, args.join(' ')).to.equal(onTerminal(args, OCLIF))
       expect(fast, args.join(' ')).to.contain('\u001B[1m') // a terminal has colour
+    }
+    // CI=true on a terminal (a CI runner with a pty): supports-color and ansis turn colour off; the page is still oclif's.
+    for (const args of [['--help'], ['sync', '--help']]) {
+      const fast = onTerminal(args, {CI: 'true'})
+      expect(fast, `CI=true ${args.join(' ')}`).to.equal(onTerminal(args, {CI: 'true', ...OCLIF}))
+      expect(fast, `CI=true ${args.join(' ')}`).to.contain('USAGE')
     }
   })
 
