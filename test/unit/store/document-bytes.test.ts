@@ -3,7 +3,9 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {documentBytes, type FileDocument, FileViewStore} from '../../../src/lib/store/file.js'
+import {documentParts, type FileDocument, FileViewStore, writeAll} from '../../../src/lib/store/file.js'
+
+const documentBytes = (doc: FileDocument, pieces: Parameters<typeof documentParts>[1], check?: boolean): Buffer => Buffer.concat(documentParts(doc, pieces, check))
 
 describe('view store file: the document\'s bytes', () => {
   const doc = (): FileDocument => ({
@@ -66,5 +68,47 @@ describe('view store file: the document\'s bytes', () => {
     } finally {
       rmSync(dir, {force: true, recursive: true})
     }
+  })
+
+  describe('written as one gathered write', () => {
+    /** A file that takes at most `most` bytes per call, and records where each call started. */
+    const file = (most: number) => {
+      const bytes: number[] = []
+      const starts: number[] = []
+      return {
+        bytes,
+        starts,
+        async writev(buffers: NodeJS.ArrayBufferView[], position?: null | number) {
+          starts.push(position ?? -1)
+          let taken = 0
+          for (const b of buffers) {
+            const u8 = new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+            for (const byte of u8) {
+              if (taken === most) break
+              bytes[(position ?? 0) + taken++] = byte
+            }
+          }
+          return {buffers, bytesWritten: taken}
+        },
+      }
+    }
+    const parts = ['{"entries":{', '"a":1', ',', '"b":"é☃"', '}}'].map((p) => Buffer.from(p))
+    const whole = Buffer.concat(parts).toString('utf8')
+
+    for (const most of [1, 3, 5, 7, 12, 1000]) {
+      it(`a kernel that writes at most ${most} bytes a call: every byte in place, each call from where the last stopped`, async () => {
+        const f = file(most)
+        await writeAll(f as never, parts)
+        expect(Buffer.from(f.bytes).toString('utf8')).to.equal(whole)
+        const total = Buffer.byteLength(whole)
+        expect(f.starts).to.deep.equal(Array.from({length: Math.ceil(total / most)}, (_, i) => i * most))
+      })
+    }
+
+    it('a disk that takes nothing is an error, not a loop', async () => {
+      let failure: unknown
+      await writeAll(file(0) as never, parts).catch((error: unknown) => (failure = error))
+      expect(String(failure)).to.contain('took no bytes')
+    })
   })
 })
