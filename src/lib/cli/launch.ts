@@ -44,14 +44,17 @@ export function mayAskHelp(argv: readonly string[], pjson: Interfaces.PJSON): bo
  * otherwise leaves far more garbage uncollected than it keeps alive. A soft setting, read at every
  * collection: the heap still grows as far as the work needs (no cap, no out-of-memory at a larger
  * cloud). 50 was measured to cost no CPU (metrics push at cloud-10k: 444 -> 379 MB peak RSS, CPU
- * 13.0 -> 12.0 s; 25 cost +29% CPU, 10 +73%). Not for the resident commands (listen, sim); never
- * over the user's own NODE_OPTIONS or node flags.
+ * 13.0 -> 12.0 s; 25 cost +29% CPU, 10 +73%). listen too: its live heap is small (~45 MB at
+ * cloud-10k: the view and the messages in flight) but, left to V8, it grew to ~210 MB between
+ * collections while a backlog was consumed (peak RSS 388–450 MB at cloud-10k; 247–257 MB with it, at
+ * the same CPU per notification). Not for the simulator (`sim`, a test double); never over the
+ * user's own NODE_OPTIONS or node flags.
  */
 export const HEAP_GROWING_PERCENT = 50
 
-/** Whether the launcher sets V8's heap growth for this run (see HEAP_GROWING_PERCENT). */
+/** Whether the launcher sets V8's heap growth for this run (see HEAP_GROWING_PERCENT): every command but the simulator. */
 export function tunesHeapGrowth(argv: readonly string[], nodeOptions: string | undefined, execArgv: readonly string[]): boolean {
-  if (argv[0] === 'listen' || argv[0] === 'sim') return false
+  if (argv[0] === 'sim') return false
   return ![nodeOptions ?? '', ...execArgv].some((o) => /heap[-_]growing[-_]percent/.test(o))
 }
 

@@ -26,12 +26,14 @@ describe('--version before oclif loads (lib/cli/launch)', () => {
   })
 })
 
-describe('heap growth of one-shot runs (lib/cli/launch)', () => {
+describe('heap growth of every command but the simulator (lib/cli/launch)', () => {
   for (const [argv, nodeOptions, execArgv, expected] of [
     [['sync'], undefined, [], true],
     [['metrics', 'push', '--json'], '', [], true],
     [['view', 'dump'], '--enable-source-maps', [], true],
-    [['listen'], undefined, [], false],
+    [['listen'], undefined, [], true],
+    [['listen', '--queue', 'q'], '--max-old-space-size=512', [], true],
+    [['serve'], undefined, [], true],
     [['sim'], undefined, [], false],
     [['sync'], '--heap-growing-percent=30', [], false],
     [['sync'], undefined, ['--heap_growing_percent=0'], false],
