@@ -1,6 +1,6 @@
 /**
  * Benchmark of `listen`: `npm run bench -- listen [--servers 2000] [--rate 500] [--seconds 10] [--seed 1]
- * [--concurrency 16] [--redis] [--in-process | --pipeline] [--dev] [--node-args '--cpu-prof --cpu-prof-dir /tmp/prof']`.
+ * [--concurrency 16] [--prefetch 500] [--redis] [--in-process | --pipeline] [--dev] [--node-args '--cpu-prof --cpu-prof-dir /tmp/prof']`.
  *
  * The simulator publishes OpenStack's notifications (nova legacy + versioned, oslo 2.0 envelope) to a
  * vhost of its own on the local RabbitMQ; listen reconciles them into the simulated Concertim.
@@ -267,7 +267,7 @@ export async function run(args: string[]): Promise<void> {
     const storeSection = args.includes('--redis') ? {key_prefix: `${vhost}:`, type: 'redis', url: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14'} : {path: join(dir, 'view.json')}
     const healthPort = await freePort()
     // The same listen settings in process and in the child; no full reconcile after a gap (the start is one).
-    const listenSection = {concurrency: option(args, 'concurrency', 16), consumer_check_s: 0, debounce_ms: 50, drain_timeout_ms: 5000, health_port: healthPort, max_attempts: 5, prefetch: 500, resync_after_gap: false, retry_base_ms: 100, retry_max_ms: 2000, summary_interval: 0}
+    const listenSection = {concurrency: option(args, 'concurrency', 16), consumer_check_s: 0, debounce_ms: 50, drain_timeout_ms: 5000, health_port: healthPort, max_attempts: 5, prefetch: option(args, 'prefetch', 500), resync_after_gap: false, retry_base_ms: 100, retry_max_ms: 2000, summary_interval: 0}
     writeFileSync(configPath, JSON.stringify({...sim.config({logLevel: 'warn'}), http: {retries: 2, retry_base_ms: 50}, listen: listenSection, lock_dir: dir, store: storeSection}))
     const config: Config = loadConfig({env: {}, path: configPath}).config
     const {engine, openstack, store} = createReconcileEngine(config, {settings: {retries: 2, retryBaseMs: 50}}, undefined, {listen: true, recordInBackground: true})
