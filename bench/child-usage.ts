@@ -3,7 +3,6 @@
  * Linux only: elsewhere the figures are undefined.
  */
 import {readFileSync} from 'node:fs'
-import {createServer} from 'node:net'
 
 /** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on Linux). */
 const CLK_TCK = 100
@@ -32,14 +31,4 @@ export function peakRssMbOf(pid: number | undefined): number | undefined {
   }
 }
 
-/** A TCP port free on 127.0.0.1 now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const {port} = s.address() as {port: number}
-      s.close(() => resolve(port))
-    })
-  })
-}
+export {freePort} from '../test/support/free-port.js'

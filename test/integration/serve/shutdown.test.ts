@@ -5,26 +5,15 @@
  */
 import {expect} from 'chai'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {AppJobRunner} from '../../../src/sim/concertim/job-runner.js'
 import {type Simulator, startSimulator} from '../../../src/sim/index.js'
+import {freePort} from '../../support/free-port.js'
 import {startCli} from '../../support/long-running-cli.js'
 
 const SECRET = 'shutdown-test-jwt-secret-0123456789'
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const {port} = s.address() as {port: number}
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 describe('concertim-os serve (the process)', function () {
   this.timeout(90_000)
